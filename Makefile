@@ -1,0 +1,58 @@
+# isic_fastai: the two set-up commands on a fresh clone are `make demo` and `make test`; both install first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+# The exact torch build measured with this stack (GUIDE.md); on a GPU box with its own CUDA torch: make install TORCH_PIN=
+TORCH_PIN ?= torch==2.14.1 torchvision==0.29.1
+# Real dermoscopy fixtures for the tests (absolute: nbdev_test runs each notebook inside nbs/)
+ISIC_FIXTURES ?= $(abspath ../shared/fixtures)
+export ISIC_FIXTURES
+# one torch thread per notebook: nbdev_test runs two notebooks at once on two cores
+TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+NBS := $(filter-out nbs/_%,$(wildcard nbs/*.ipynb))
+
+.PHONY: install test demo data clean distclean sync-check export bench bench-prep
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: settings.ini setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(if $(strip $(TORCH_PIN)),$(PY) -m pip install -q $(TORCH_PIN))
+	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
+	touch $@
+
+# every notebook under nbdev_test, two at a time; prints `N passed, N failed` (notebooks) last
+test: install
+	@rm -rf .test-logs; mkdir -p .test-logs
+	@printf '%s\n' $(NBS) | xargs -P 2 -I{} bash -c 'n=$$(basename {} .ipynb); s=$$(date +%s); \
+	  if $(TEST_ENV) $(BIN)/nbdev_test --path {} --do_print > .test-logs/$$n.log 2>&1; \
+	  then echo "PASS $$n ($$(( $$(date +%s)-s )) s)"; touch .test-logs/$$n.pass; \
+	  else echo "FAIL $$n ($$(( $$(date +%s)-s )) s)"; tail -n 40 .test-logs/$$n.log; touch .test-logs/$$n.fail; fi'
+	@p=$$(ls .test-logs/*.pass 2>/dev/null | wc -l); f=$$(ls .test-logs/*.fail 2>/dev/null | wc -l); \
+	  echo "$$p passed, $$f failed"; test $$f -eq 0 -a $$p -gt 0
+
+demo: install
+	$(BIN)/isic_demo --data data/synthetic --out runs/demo
+
+data: install
+	$(BIN)/isic_download --dest data/ISIC2018
+
+export: install
+	$(BIN)/nbdev_export
+
+# nbdev_export and nbdev_clean must leave git with nothing to commit in nbs/ and isic_fastai/
+sync-check: install
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+	@if [ -n "$$(git status --porcelain -- nbs isic_fastai)" ]; then \
+	  echo "sync-check: nbdev_export/nbdev_clean changed these files; run them and commit:"; \
+	  git status --porcelain -- nbs isic_fastai; exit 1; fi
+	@echo "sync-check: notebooks and module in sync, notebooks clean"
+
+clean:
+	rm -rf runs data/cache data/synthetic .test-logs _proc _docs
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info
