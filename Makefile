@@ -12,7 +12,7 @@ export ISIC_FIXTURES
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 NBS := $(filter-out nbs/_%,$(wildcard nbs/*.ipynb))
 
-.PHONY: install test demo data clean distclean sync-check export bench bench-prep
+.PHONY: install test demo data clean distclean sync-check export readme bench bench-prep
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,10 @@ data: install
 export: install
 	$(BIN)/nbdev_export
 
+# README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto, which is not installable here)
+readme: install
+	$(PY) .ci/readme.py
+
 # nbdev_export and nbdev_clean must leave git with nothing to commit in nbs/ and isic_fastai/
 sync-check: install
 	$(BIN)/nbdev_export
@@ -49,7 +53,8 @@ sync-check: install
 	@if [ -n "$$(git status --porcelain -- nbs isic_fastai)" ]; then \
 	  echo "sync-check: nbdev_export/nbdev_clean changed these files; run them and commit:"; \
 	  git status --porcelain -- nbs isic_fastai; exit 1; fi
-	@echo "sync-check: notebooks and module in sync, notebooks clean"
+	$(PY) .ci/readme.py --check
+	@echo "sync-check: notebooks and module in sync, notebooks clean, README.md from nbs/index.ipynb"
 
 clean:
 	rm -rf runs data/cache data/synthetic .test-logs _proc _docs
