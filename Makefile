@@ -61,3 +61,12 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) *.egg-info
+
+# one-run benchmarks (bench/README.md): data preparation against the naive decode, and training throughput of our
+# Learner against a bare PyTorch loop on the same model (GPU when there is one)
+bench-prep: install
+	$(PY) bench/prep.py
+
+bench: install
+	$(PY) bench/prep.py
+	$(PY) bench/train.py --device $$($(PY) -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")' 2>/dev/null)
