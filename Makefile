@@ -12,7 +12,7 @@ export ISIC_FIXTURES
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 NBS := $(filter-out nbs/_%,$(wildcard nbs/*.ipynb))
 
-.PHONY: install test demo data clean distclean sync-check export readme bench bench-prep
+.PHONY: install test demo data clean distclean sync-check export readme bench bench-prep ddp-smoke
 
 install: $(VENV)/.installed
 
@@ -70,3 +70,12 @@ bench-prep: install
 bench: install
 	$(PY) bench/prep.py
 	$(PY) bench/train.py --device $$($(PY) -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")' 2>/dev/null)
+
+# data-parallel smoke run: 2 CPU processes (gloo, torchrun) train fold 1 of 3 on tiny synthetic data; the metrics
+# must cover the whole validation set (5 images) and come from a world of 2 (nbs/15_distributed.ipynb)
+ddp-smoke: install
+	@d=$$(mktemp -d) && $(BIN)/isic_synth --dest $$d/syn --n-train 16 21 --n-valid 6 21 --size 128 96 --no-task3 --workers 1 && \
+	OMP_NUM_THREADS=1 $(PY) -m isic_fastai.distributed --data $$d/syn --out $$d/out --cache $$d/cache --size 64 --epochs 1 \
+	  --folds 3 --fold 1 --bs 2 --no-pretrained --lr 1e-3 --device cpu --workers 1 --nproc 2 && \
+	$(PY) -c "import json,sys; m=json.load(open('$$d/out/fold1/metrics.json')); print('ddp-smoke:', m); sys.exit(not (m['n'] == 5 and m['world_size'] == 2))"; \
+	s=$$?; rm -rf $$d; exit $$s

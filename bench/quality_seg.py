@@ -9,14 +9,15 @@ import argparse, json, os, sys, tempfile, time, platform
 from pathlib import Path
 import numpy as np, pandas as pd
 
-def ours(data, out, seed, size, epochs, bs, device, lr=None):
+def ours(data, out, seed, size, epochs, bs, device, lr=None, tta=False, loss='bce'):
     from isic_fastai.segment import isic_train_seg
     args = ['--data', str(data), '--out', str(out), '--size', str(size), '--epochs', str(epochs), '--folds', '1',
-            '--bs', str(bs), '--no-pretrained', '--seed', str(seed)] + (['--device', device] if device else []) + (['--lr', str(lr)] if lr else [])
+            '--bs', str(bs), '--no-pretrained', '--seed', str(seed)] + (['--device', device] if device else []) + (['--lr', str(lr)] if lr else []) \
+         + (['--tta'] if tta else []) + ['--loss', loss]
     t = time.time(); res = isic_train_seg(args)
     oof = pd.read_csv(Path(out)/'oof.csv')
     j05 = oof['jaccard@0.5']
-    return dict(path='ours_unet34', seed=seed, lr=lr or 'lr_find valley', n_heldout=len(oof), threshold_jaccard=res['threshold_jaccard'],
+    return dict(path='ours_unet34', seed=seed, lr=lr or 'lr_find valley', tta=tta, loss=loss, n_heldout=len(oof), threshold_jaccard=res['threshold_jaccard'],
                 threshold=res['threshold'], threshold_jaccard_at_0_5=float(np.where(j05 >= .65, j05, 0).mean()),
                 jaccard=res['jaccard'], seconds=round(time.time() - t, 1))
 
@@ -55,12 +56,12 @@ if __name__ == '__main__':
     ap.add_argument('--data', default=os.path.join(os.environ.get('ISIC_FIXTURES', '../shared/fixtures'), 'isic_mini'))
     ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2]); ap.add_argument('--size', type=int, default=128)
     ap.add_argument('--epochs', type=int, default=30); ap.add_argument('--bs', type=int, default=8)
-    ap.add_argument('--device'); ap.add_argument('--lr', type=float, help='ours: skip the LR finder'); ap.add_argument('--baseline', action='store_true'); ap.add_argument('--out')
+    ap.add_argument('--device'); ap.add_argument('--lr', type=float, help='ours: skip the LR finder'); ap.add_argument('--tta', action='store_true', help='ours: dihedral TTA when scoring'); ap.add_argument('--loss', default='bce', help='ours: bce, jaccard or bce_jaccard'); ap.add_argument('--baseline', action='store_true'); ap.add_argument('--out')
     a = ap.parse_args()
     root = Path(a.out or tempfile.mkdtemp())
     rows = []
     for seed in a.seeds:
-        rows.append(ours(a.data, root/f'ours-{seed}', seed, a.size, a.epochs, a.bs, a.device, a.lr)); print(json.dumps(rows[-1]), flush=True)
+        rows.append(ours(a.data, root/f'ours-{seed}', seed, a.size, a.epochs, a.bs, a.device, a.lr, a.tta, a.loss)); print(json.dumps(rows[-1]), flush=True)
         if a.baseline:
             rows.append(baseline(a.data, root/f'base-{seed}', seed, a.size, a.epochs, a.bs, a.device)); print(json.dumps(rows[-1]), flush=True)
     summ = {p: float(np.mean([r['threshold_jaccard'] for r in rows if r['path'] == p])) for p in {r['path'] for r in rows}}

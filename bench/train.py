@@ -13,9 +13,9 @@ darker blob; the blob is the Task 1 mask, the blob's colour family the Task 3 la
 - ours: the package's fastai `Learner`, as its recipe runs it: Task 1 `seg_learner(seg_dls(...), 'unet34')` trained
   by `fit_stage(..., 'unfrozen')` (one-cycle, per-epoch seeding, history CSV, checkpoint every epoch); Task 3
   `cls_learner(cls_dls(...), 'resnet50')` trained by `fit_snapshots` (SGDR, a snapshot per 1-epoch cycle).
-  Augmentation (`SegAugment` / `ClsAugment`) runs on the device. The package has no bf16 / channels_last option, so
-  ours is fp32 everywhere. `ours_fastai_bf16` (CUDA only by default): the same learner with fastai's
-  `learn.to_bf16()` and a channels_last model added by this script, to show what such an option would give.
+  Augmentation (`SegAugment` / `ClsAugment`) runs on the device; fp32. `ours_bf16` (CUDA only by default): the same
+  learner with the package's `fast_path(learn, bf16=True, channels_last=True)` (what `--bf16 --channels-last` of
+  `isic_train_seg` / `isic_train_cls` turn on).
 - fastai_unet_learner (seg): plain fastai, `unet_learner(dls, resnet34, pretrained=False, n_out=1)` and BCE on that
   logit, `DataBlock(blocks=(ImageBlock, MaskBlock(codes=['bg','lesion'])))` reading JPEG images + PNG masks (written at
   the training size into a temp folder), `item_tfms=Resize(size)`, `batch_tfms=[*aug_transforms(max_rotate=44,
@@ -210,13 +210,13 @@ def timer_cb(dev):
 def ours_seg(imgs, masks, cfg, tmp:Path, bf16:bool=False):
     "Task 1 our path: seg_dls + seg_learner('unet34'), trained by the recipe's fit_stage (unfrozen)."
     import fastai.callback.progress, fastai.callback.fp16  # noqa: F401  (Learner.no_bar, Learner.to_bf16)
-    from isic_fastai.superconvergence import seg_dls, seg_learner, fit_stage
+    from isic_fastai.superconvergence import seg_dls, seg_learner, fit_stage, fast_path
     n = cfg.bs * cfg.steps_per_epoch
     valid = np.zeros(n + cfg.bs, bool); valid[n:] = True
     with PeakMem(cfg.dev) as pm:
         learn = seg_learner(seg_dls(imgs[:n + cfg.bs], masks[:n + cfg.bs], valid, bs=cfg.bs, device=cfg.dev, seed=0),
                             'unet34', pretrained=False, path=tmp)
-        if bf16: learn.to_bf16(); learn.model.to(memory_format=torch.channels_last)
+        if bf16: fast_path(learn, bf16=True, channels_last=True)
         timer = timer_cb(cfg.dev); learn.add_cb(timer)
         with learn.no_bar(), learn.no_logging():
             fit_stage(learn, cfg.epochs, 1e-3, 'unfrozen', tmp/'last.pth', tmp/'history.csv', seed=0, tags=dict(fold=0))
@@ -227,7 +227,7 @@ def ours_cls(imgs, labels, cfg, tmp:Path, bf16:bool=False):
     "Task 3 our path: cls_dls + cls_learner('resnet50'), body unfrozen (BatchNorm frozen), fit_snapshots (SGDR)."
     import fastai.callback.progress, fastai.callback.fp16  # noqa: F401
     from isic_fastai.snapshot_ensemble import cls_dls, cls_learner, unfreeze_body, fit_snapshots, class_weights
-    from isic_fastai.superconvergence import EpochSeed, HistoryCSV, EpochCheckpoint
+    from isic_fastai.superconvergence import EpochSeed, HistoryCSV, EpochCheckpoint, fast_path
     n = cfg.bs * cfg.steps_per_epoch
     valid = np.zeros(n + cfg.bs, bool); valid[n:] = True
     lab = labels[:n + cfg.bs]
@@ -235,7 +235,7 @@ def ours_cls(imgs, labels, cfg, tmp:Path, bf16:bool=False):
         learn = cls_learner(cls_dls(imgs[:n + cfg.bs], lab, valid, bs=cfg.bs, device=cfg.dev, seed=0, balance='weights'),
                             'resnet50', pretrained=False, loss_weights=class_weights(lab[~valid]), path=tmp)
         unfreeze_body(learn.model, bn_frozen=True)
-        if bf16: learn.to_bf16(); learn.model.to(memory_format=torch.channels_last)
+        if bf16: fast_path(learn, bf16=True, channels_last=True)
         timer = timer_cb(cfg.dev); learn.add_cb(timer)
         cbs = [EpochSeed(0), HistoryCSV(tmp/'history.csv', fold=0), EpochCheckpoint(tmp/'last.pth', key='bench')]
         with learn.no_bar(), learn.no_logging():
@@ -293,8 +293,8 @@ def infer(task, model, imgs, cfg, tta:bool) -> dict:
 
 
 # ---------------------------------------------------------------- main
-SEG_PATHS = ('bare', 'ours', 'ours_fastai_bf16', 'infer', 'bare_dynamic_unet', 'fastai_unet_learner')
-CLS_PATHS = ('bare', 'ours', 'ours_fastai_bf16', 'infer')
+SEG_PATHS = ('bare', 'ours', 'ours_bf16', 'infer', 'bare_dynamic_unet', 'fastai_unet_learner')
+CLS_PATHS = ('bare', 'ours', 'ours_bf16', 'infer')
 DEFAULTS = dict(cpu=dict(seg=(64, 8), cls=(64, 8), steps_per_epoch=4, epochs=3, infer_batches=3),
                 cuda=dict(seg=(256, 64), cls=(224, 128), steps_per_epoch=20, epochs=3, infer_batches=8))
 
@@ -320,7 +320,7 @@ def run_task(task, cfg, emit):
     cuda = cfg.dev.type == 'cuda'
     allowed = SEG_PATHS if task == 'seg' else CLS_PATHS
     paths = [p for p in (cfg.paths or allowed) if p in allowed]
-    if not cfg.paths and not cuda: paths = [p for p in paths if p != 'ours_fastai_bf16']  # fastai's bf16 autocast is CUDA-only
+    if not cfg.paths and not cuda: paths = [p for p in paths if p != 'ours_bf16']  # bf16 autocast on a CPU is slow and says nothing about the GPU
     n = bs * max(cfg.steps_per_epoch + 1, cfg.infer_batches + 1)
     imgs, masks, labels = make_data(n, size, seed=1)
     base = dict(bench='train', task=task, device=cfg.dev.type, size=size, bs=bs)
@@ -349,15 +349,14 @@ def run_task(task, cfg, emit):
                     bare[(arch, prec)] = r
                     emit(dict(base, path='bare', model=arch, precision=prec, channels_last=chl, ratio_to_bare=1.0,
                               **_tflops(r, gf_of[arch]), **r))
-            elif path in ('ours', 'ours_fastai_bf16'):
-                bf16 = path == 'ours_fastai_bf16'
+            elif path in ('ours', 'ours_bf16'):
+                bf16 = path == 'ours_bf16'
                 torch.manual_seed(0)
                 d = tmp/path; d.mkdir()
                 learn, r = (ours_seg(imgs, masks, cfg, d, bf16) if task == 'seg' else ours_cls(imgs, labels, cfg, d, bf16))
-                prec = 'bf16' if bf16 and cuda else 'fp32'
-                note = ("bf16 autocast + channels_last added by this script (fastai to_bf16); the package has no such option"
-                        if bf16 else "fp32: the package has no bf16 autocast / channels_last option" if cuda else "fp32")
-                emit(dict(base, path=path, model=model_name, precision=prec, channels_last=bf16 and cuda,
+                prec = 'bf16' if bf16 else 'fp32'
+                note = "the package's fast_path(bf16=True, channels_last=True)" if bf16 else "fp32 (the package's default)"
+                emit(dict(base, path=path, model=model_name, precision=prec, channels_last=bf16,
                           **_ratios(r, bare.get((model_name, prec))), note=note, **_tflops(r, gf_of.get(model_name)), **r))
                 if not bf16: trained = learn.model.cpu()  # off the device until the inference measurements
                 del learn
@@ -423,8 +422,7 @@ def main(argv=None):
                             + (f"/tta={l['tta']}" if 'tta' in l else ''): {k: l[k] for k in ('images_per_s', 'images_per_s_median_step', 'ratio_to_bare', 'ratio_to_bare_median_step',
                                                    'peak_mem_mb', 'size', 'bs') if k in l}
                             for l in lines},
-                   notes=(["the package has no bf16 autocast / channels_last option: 'ours' is fp32"] if dev.type == 'cuda' else [])
-                         + ["training images/s: steady-state epochs only (the first is warm-up), training phase only"],
+                   notes=["training images/s: steady-state epochs only (the first is warm-up), training phase only"],
                    wall_s=round(time.perf_counter() - t0, 1), loadavg_before=[round(x, 2) for x in load0],
                    loadavg_after=[round(x, 2) for x in os.getloadavg()])
     print(json.dumps(summary), flush=True)
