@@ -36,14 +36,14 @@ def baseline(data, out, seed, size, epochs, bs, device):
     db = DataBlock(blocks=(ImageBlock, MaskBlock(codes=['bg', 'lesion'])), get_x=lambda r: r['image'], get_y=get_msk,
                    splitter=FuncSplitter(lambda r: r['image_id'] in val_ids), item_tfms=Resize(size, method='squish'),
                    batch_tfms=aug_transforms(max_rotate=44, max_zoom=1.05, flip_vert=True))
-    dls = db.dataloaders(df, bs=bs, device=device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    dls = db.dataloaders(df.to_dict('records'), bs=bs, device=device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     learn = unet_learner(dls, resnet34, pretrained=False, n_out=2)
     t = time.time()
     lr = learn.lr_find(show_plot=False).valley
     learn.fit_one_cycle(epochs, lr)
     js = []
     for _, r in df[df.fold == 0].iterrows():
-        pred = learn.predict(r['image'])[0].numpy().astype(np.uint8)
+        pred = learn.predict(r.to_dict())[0].numpy().astype(np.uint8)
         w, h = Image.open(r['image']).size
         pred = np.asarray(Image.fromarray(pred * 255).resize((w, h), Image.NEAREST)) > 128
         js.append(jaccard(binarize(np.asarray(Image.open(r['mask']))), pred))
@@ -56,13 +56,14 @@ if __name__ == '__main__':
     ap.add_argument('--data', default=os.path.join(os.environ.get('ISIC_FIXTURES', '../shared/fixtures'), 'isic_mini'))
     ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2]); ap.add_argument('--size', type=int, default=128)
     ap.add_argument('--epochs', type=int, default=30); ap.add_argument('--bs', type=int, default=8)
-    ap.add_argument('--device'); ap.add_argument('--lr', type=float, help='ours: skip the LR finder'); ap.add_argument('--tta', action='store_true', help='ours: dihedral TTA when scoring'); ap.add_argument('--loss', default='bce', help='ours: bce, jaccard or bce_jaccard'); ap.add_argument('--baseline', action='store_true'); ap.add_argument('--out')
+    ap.add_argument('--device'); ap.add_argument('--lr', type=float, help='ours: skip the LR finder'); ap.add_argument('--tta', action='store_true', help='ours: dihedral TTA when scoring'); ap.add_argument('--loss', default='bce', help='ours: bce, jaccard or bce_jaccard'); ap.add_argument('--baseline', action='store_true'); ap.add_argument('--baseline-only', action='store_true', help='only the fastai baseline'); ap.add_argument('--out')
     a = ap.parse_args()
     root = Path(a.out or tempfile.mkdtemp())
     rows = []
     for seed in a.seeds:
-        rows.append(ours(a.data, root/f'ours-{seed}', seed, a.size, a.epochs, a.bs, a.device, a.lr, a.tta, a.loss)); print(json.dumps(rows[-1]), flush=True)
-        if a.baseline:
+        if not a.baseline_only:
+            rows.append(ours(a.data, root/f'ours-{seed}', seed, a.size, a.epochs, a.bs, a.device, a.lr, a.tta, a.loss)); print(json.dumps(rows[-1]), flush=True)
+        if a.baseline or a.baseline_only:
             rows.append(baseline(a.data, root/f'base-{seed}', seed, a.size, a.epochs, a.bs, a.device)); print(json.dumps(rows[-1]), flush=True)
     summ = {p: float(np.mean([r['threshold_jaccard'] for r in rows if r['path'] == p])) for p in {r['path'] for r in rows}}
     print(json.dumps(dict(bench='quality_seg', mean_threshold_jaccard=summ, size=a.size, epochs=a.epochs,
