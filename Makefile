@@ -23,10 +23,12 @@ $(VENV)/.installed: settings.ini setup.py
 	$(PY) -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	touch $@
 
-# every notebook under nbdev_test, two at a time; prints `N passed, N failed` (notebooks) last
+# every notebook under nbdev_test, two at a time; prints `N passed, N failed` (notebooks) last. The tests' temporary
+# folders (checkpoints of tiny runs: several GB in all) go to one TMPDIR that is removed when the run ends.
 test: install
 	@rm -rf .test-logs; mkdir -p .test-logs
-	@printf '%s\n' $(NBS) | xargs -P 2 -I{} bash -c 'n=$$(basename {} .ipynb); s=$$(date +%s); \
+	@t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT INT TERM; \
+	printf '%s\n' $(NBS) | TMPDIR=$$t xargs -P 2 -I{} bash -c 'n=$$(basename {} .ipynb); s=$$(date +%s); \
 	  if $(TEST_ENV) $(BIN)/nbdev_test --path {} --do_print > .test-logs/$$n.log 2>&1; \
 	  then echo "PASS $$n ($$(( $$(date +%s)-s )) s)"; touch .test-logs/$$n.pass; \
 	  else echo "FAIL $$n ($$(( $$(date +%s)-s )) s)"; tail -n 40 .test-logs/$$n.log; touch .test-logs/$$n.fail; fi'
