@@ -6,7 +6,7 @@ One process, measurements one after another on random-but-structured uint8 data 
 darker blob; the blob is the Task 1 mask, the blob's colour family the Task 3 label):
 
 - bare: the same model, the data already on the device as normalised float tensors (channels_last where used),
-  `torch.optim.AdamW` + BCE-with-logits (seg) or NLL on the model's log-probabilities (cls), no augmentation, the
+  `torch.optim.AdamW(fused=True)` + BCE-with-logits (seg) or NLL on the model's log-probabilities (cls), no augmentation, the
   same batch size; BatchNorm state as in ours (encoder/body BatchNorm statistics frozen, the pretrained recipe's
   setting; DynamicUnet: all BatchNorm training, as `unet_learner(pretrained=False)`). On CUDA twice: fp32 (TF32 convolutions, torch's default) and bf16 autocast + channels_last.
   `bare_dynamic_unet`: the same loop on fastai's DynamicUnet-ResNet34 (the model `unet_learner` builds).
@@ -15,7 +15,8 @@ darker blob; the blob is the Task 1 mask, the blob's colour family the Task 3 la
   `cls_learner(cls_dls(...), 'resnet50')` trained by `fit_snapshots` (SGDR, a snapshot per 1-epoch cycle).
   Augmentation (`SegAugment` / `ClsAugment`) runs on the device; fp32. `ours_bf16` (CUDA only by default): the same
   learner with the package's `fast_path(learn, bf16=True, channels_last=True)` (what `--bf16 --channels-last` of
-  `isic_train_seg` / `isic_train_cls` turn on).
+  `isic_train_seg` / `isic_train_cls` turn on). `ours_fastai_defaults`: the same learner with `plain_fastai=True`
+  (fastai's Python-loop Adam, losses read back to the host every batch): our path as it was before the speed work.
 - fastai_unet_learner (seg): plain fastai, `unet_learner(dls, resnet34, pretrained=False, n_out=1)` and BCE on that
   logit, `DataBlock(blocks=(ImageBlock, MaskBlock(codes=['bg','lesion'])))` reading JPEG images + PNG masks (written at
   the training size into a temp folder), `item_tfms=Resize(size)`, `batch_tfms=[*aug_transforms(max_rotate=44,
@@ -157,7 +158,7 @@ def bare_train(task, model, imgs, masks, labels, cfg, bf16:bool, channels_last:b
         model.train()
         x = cl(normalize_batch(torch.from_numpy(imgs[:n]).to(dev)), channels_last)
         y = (torch.from_numpy(masks[:n]).to(dev) > 127).float().unsqueeze(1) if task == 'seg' else torch.from_numpy(labels[:n]).to(dev)
-        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.01)
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.01, fused=True)
         loss_fn = F.binary_cross_entropy_with_logits if task == 'seg' else F.nll_loss
         def step(i):
             xb, yb = x[i*bs:(i+1)*bs], y[i*bs:(i+1)*bs]
@@ -207,7 +208,7 @@ def timer_cb(dev):
     return TrainTimer()
 
 
-def ours_seg(imgs, masks, cfg, tmp:Path, bf16:bool=False):
+def ours_seg(imgs, masks, cfg, tmp:Path, bf16:bool=False, plain:bool=False):
     "Task 1 our path: seg_dls + seg_learner('unet34'), trained by the recipe's fit_stage (unfrozen)."
     import fastai.callback.progress, fastai.callback.fp16  # noqa: F401  (Learner.no_bar, Learner.to_bf16)
     from isic_fastai.superconvergence import seg_dls, seg_learner, fit_stage, fast_path
@@ -215,7 +216,7 @@ def ours_seg(imgs, masks, cfg, tmp:Path, bf16:bool=False):
     valid = np.zeros(n + cfg.bs, bool); valid[n:] = True
     with PeakMem(cfg.dev) as pm:
         learn = seg_learner(seg_dls(imgs[:n + cfg.bs], masks[:n + cfg.bs], valid, bs=cfg.bs, device=cfg.dev, seed=0),
-                            'unet34', pretrained=False, path=tmp)
+                            'unet34', pretrained=False, path=tmp, plain_fastai=plain)
         if bf16: fast_path(learn, bf16=True, channels_last=True)
         timer = timer_cb(cfg.dev); learn.add_cb(timer)
         with learn.no_bar(), learn.no_logging():
@@ -223,7 +224,7 @@ def ours_seg(imgs, masks, cfg, tmp:Path, bf16:bool=False):
     return learn, dict(timer.result(cfg.bs), **pm.fields())
 
 
-def ours_cls(imgs, labels, cfg, tmp:Path, bf16:bool=False):
+def ours_cls(imgs, labels, cfg, tmp:Path, bf16:bool=False, plain:bool=False):
     "Task 3 our path: cls_dls + cls_learner('resnet50'), body unfrozen (BatchNorm frozen), fit_snapshots (SGDR)."
     import fastai.callback.progress, fastai.callback.fp16  # noqa: F401
     from isic_fastai.snapshot_ensemble import cls_dls, cls_learner, unfreeze_body, fit_snapshots, class_weights
@@ -233,7 +234,7 @@ def ours_cls(imgs, labels, cfg, tmp:Path, bf16:bool=False):
     lab = labels[:n + cfg.bs]
     with PeakMem(cfg.dev) as pm:
         learn = cls_learner(cls_dls(imgs[:n + cfg.bs], lab, valid, bs=cfg.bs, device=cfg.dev, seed=0, balance='weights'),
-                            'resnet50', pretrained=False, loss_weights=class_weights(lab[~valid]), path=tmp)
+                            'resnet50', pretrained=False, loss_weights=class_weights(lab[~valid]), path=tmp, plain_fastai=plain)
         unfreeze_body(learn.model, bn_frozen=True)
         if bf16: fast_path(learn, bf16=True, channels_last=True)
         timer = timer_cb(cfg.dev); learn.add_cb(timer)
@@ -293,8 +294,8 @@ def infer(task, model, imgs, cfg, tta:bool) -> dict:
 
 
 # ---------------------------------------------------------------- main
-SEG_PATHS = ('bare', 'ours', 'ours_bf16', 'infer', 'bare_dynamic_unet', 'fastai_unet_learner')
-CLS_PATHS = ('bare', 'ours', 'ours_bf16', 'infer')
+SEG_PATHS = ('bare', 'ours', 'ours_fastai_defaults', 'ours_bf16', 'infer', 'bare_dynamic_unet', 'fastai_unet_learner')
+CLS_PATHS = ('bare', 'ours', 'ours_fastai_defaults', 'ours_bf16', 'infer')
 DEFAULTS = dict(cpu=dict(seg=(64, 8), cls=(64, 8), steps_per_epoch=4, epochs=3, infer_batches=3),
                 cuda=dict(seg=(256, 64), cls=(224, 128), steps_per_epoch=20, epochs=3, infer_batches=8))
 
@@ -349,16 +350,18 @@ def run_task(task, cfg, emit):
                     bare[(arch, prec)] = r
                     emit(dict(base, path='bare', model=arch, precision=prec, channels_last=chl, ratio_to_bare=1.0,
                               **_tflops(r, gf_of[arch]), **r))
-            elif path in ('ours', 'ours_bf16'):
-                bf16 = path == 'ours_bf16'
+            elif path in ('ours', 'ours_bf16', 'ours_fastai_defaults'):
+                bf16, plain = path == 'ours_bf16', path == 'ours_fastai_defaults'
                 torch.manual_seed(0)
                 d = tmp/path; d.mkdir()
-                learn, r = (ours_seg(imgs, masks, cfg, d, bf16) if task == 'seg' else ours_cls(imgs, labels, cfg, d, bf16))
+                learn, r = (ours_seg(imgs, masks, cfg, d, bf16, plain) if task == 'seg' else ours_cls(imgs, labels, cfg, d, bf16, plain))
                 prec = 'bf16' if bf16 else 'fp32'
-                note = "the package's fast_path(bf16=True, channels_last=True)" if bf16 else "fp32 (the package's default)"
+                note = ("the package's fast_path(bf16=True, channels_last=True)" if bf16 else
+                        "fp32, plain_fastai=True: fastai's Python Adam and per-batch loss reads (the path before the speed work)" if plain
+                        else "fp32 (the package's default: FusedAdamW, sync_free)")
                 emit(dict(base, path=path, model=model_name, precision=prec, channels_last=bf16,
                           **_ratios(r, bare.get((model_name, prec))), note=note, **_tflops(r, gf_of.get(model_name)), **r))
-                if not bf16: trained = learn.model.cpu()  # off the device until the inference measurements
+                if path == 'ours': trained = learn.model.cpu()  # off the device until the inference measurements
                 del learn
             elif path == 'fastai_unet_learner':
                 torch.manual_seed(0)
