@@ -64,14 +64,17 @@ clean:
 distclean: clean
 	rm -rf $(VENV) *.egg-info
 
-# one-run benchmarks (bench/README.md): data preparation against the naive decode, and training throughput of our
-# Learner against a bare PyTorch loop on the same model (GPU when there is one)
+# one-run benchmarks (bench/README.md): data preparation against the naive decode, training throughput of our
+# Learner against a bare PyTorch loop on the same model (GPU when there is one), and on a GPU the whole Task 1 recipe
 bench-prep: install
 	$(PY) bench/prep.py
 
 bench: install
 	$(PY) bench/prep.py
-	$(PY) bench/train.py --device $$($(PY) -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")' 2>/dev/null)
+	@dev=$$($(PY) -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")' 2>/dev/null); \
+	$(PY) bench/train.py --device $$dev && \
+	if [ "$$dev" = cuda ]; then $(PY) bench/recipe.py --device cuda --bf16 --channels-last; \
+	else echo "bench/recipe.py (the whole Task 1 recipe on 2594 images) runs on a GPU; a CPU smoke run: bench/README.md"; fi
 
 # data-parallel smoke run: 2 CPU processes (gloo, torchrun) train fold 1 of 3 on tiny synthetic data; the metrics
 # must cover the whole validation set (5 images) and come from a world of 2 (nbs/15_distributed.ipynb)
