@@ -12,7 +12,7 @@ export ISIC_FIXTURES
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 NBS := $(filter-out nbs/_%,$(wildcard nbs/*.ipynb))
 
-.PHONY: install test demo data clean distclean sync-check export readme bench bench-prep ddp-smoke
+.PHONY: install test demo data clean distclean sync-check export readme bench bench-prep ddp-smoke gpu-wheels
 
 install: $(VENV)/.installed
 
@@ -75,6 +75,13 @@ bench: install
 	$(PY) bench/train.py --device $$dev && \
 	if [ "$$dev" = cuda ]; then $(PY) bench/recipe.py --device cuda --bf16 --channels-last; \
 	else echo "bench/recipe.py (the whole Task 1 recipe on 2594 images) runs on a GPU; a CPU smoke run: bench/README.md"; fi
+
+# the pure-Python wheels a GPU machine of this workplace lacks, into .whl/ (git-ignored; bench/gpu_session.sh installs them there)
+gpu-wheels:
+	python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+	  --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .whl \
+	  fastai==2.8.7 fastcore==1.14.5 fastprogress==1.0.3 fastdownload==0.0.8 fasttransform==0.0.2 \
+	  plum-dispatch==2.10.1 beartype==0.23.1
 
 # data-parallel smoke run: 2 CPU processes (gloo, torchrun) train fold 1 of 3 on tiny synthetic data; the metrics
 # must cover the whole validation set (5 images) and come from a world of 2 (nbs/15_distributed.ipynb)

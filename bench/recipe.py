@@ -6,9 +6,9 @@
 Issue 5's target: 3 folds, 128 then 256 px, frozen then unfrozen, 30 epochs each stage, validation every epoch, on
 2594 images, under 5 minutes on one H200. Steps:
 
-1. (untimed) `isic_synth` writes `--n` Task 1 Training images with masks at 1022x767; then every image is rewritten at
-   one of the four ISIC 2018 resolutions in turn (1022x767, 3008x2000, 4288x2848, 6688x4439, times `--scale`), the
-   mask with it (nearest neighbour), so the preparation decodes originals of the real sizes.
+1. (untimed) `isic_synth` writes `--n` Task 1 Training images with masks at 320x240 (quick to draw); then every image
+   is rewritten at one of the four ISIC 2018 resolutions in turn (1022x767, 3008x2000, 4288x2848, 6688x4439, times
+   `--scale`), the mask with it (nearest neighbour), so the preparation decodes JPEGs of the real sizes.
 2. (timed, `prep_s`) `prepare_split`: each original decoded once and resized to every training size (cold cache).
 3. (timed, `train_s`) `train_seg` on the prepared cache: the recipe as `isic_train_seg` runs it (LR finder per stage
    unless `--lr`), with the package's default path (FusedAdamW, no per-batch host reads) plus the speed options given.
@@ -57,7 +57,7 @@ def _resize_pair(job):
 def make_data(root:Path, n:int, scale:float, workers:int) -> Path:
     from isic_fastai.synth import isic_synth
     from isic_fastai.data import index_task1
-    isic_synth(root, n_train=(n, 21), n_valid=(21, 21), size=(1022, 767), task3=False, workers=workers, verbose=False)
+    isic_synth(root, n_train=(n, 21), n_valid=(21, 21), size=(320, 240), task3=False, workers=workers, verbose=False)
     df = index_task1(root, 'Training')
     sizes = [(max(16, round(w * scale)), max(16, round(h * scale))) for w, h in REAL_SIZES]
     jobs = [(str(r.image), str(r.mask), sizes[i % 4]) for i, r in enumerate(df.itertuples())]
