@@ -17,29 +17,12 @@ Neither side writes PNGs (that part of `prepare_split` is the same for both). Qu
 levels between ours and the baseline per output size (over all pixels and channels, mean over images; must be <= 2).
 Prints ONE JSON line on stdout (progress goes to stderr); exits 1 when the difference exceeds `--max-mad`.
 """
-import argparse, json, multiprocessing as mp, os, platform, shutil, statistics, sys, tempfile, time
+import argparse, json, multiprocessing as mp, os, shutil, statistics, sys, tempfile, time
 from pathlib import Path
+from _common import log, machine_info  # bench/ is the script's folder, first on sys.path
 import numpy as np, cv2
 
 RESOLUTIONS = ((1022, 767), (3008, 2000), (4288, 2848), (6688, 4439))  # (width, height) of ISIC 2018 images
-
-
-def log(*a): print(*a, file=sys.stderr, flush=True)
-
-
-def machine_info() -> str:
-    "CPU model and cores, torch version, GPU name if any, and the load average (the machine may be shared)."
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open('/proc/cpuinfo'):
-            if line.startswith('model name'): cpu = line.split(':', 1)[1].strip(); break
-    except OSError: pass
-    try:
-        import torch
-        tv = torch.__version__
-        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'
-    except ImportError: tv, gpu = 'no torch', 'no GPU'
-    return f"{cpu}, {os.cpu_count()} cores, torch {tv}, {gpu}"
 
 
 def make_jpeg(job) -> str:

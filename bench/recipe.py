@@ -25,23 +25,10 @@ On a 2-core CPU try `--n 24 --sizes 64 --epochs 1 --folds 2 --scale 0.1 --lr 1e-
 import argparse, json, multiprocessing, os, sys, tempfile, time, shutil, warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from _common import log, machine_info  # bench/ is the script's folder, first on sys.path
 
 warnings.filterwarnings('ignore', category=FutureWarning)
 REAL_SIZES = [(1022, 767), (3008, 2000), (4288, 2848), (6688, 4439)]
-
-
-def log(*a): print(*a, file=sys.stderr, flush=True)
-
-
-def machine_info() -> str:
-    import platform, torch
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open('/proc/cpuinfo'):
-            if line.startswith('model name'): cpu = line.split(':', 1)[1].strip(); break
-    except OSError: pass
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {gpu}"
 
 
 def _resize_pair(job):

@@ -32,27 +32,14 @@ measurement; CPU the process's peak resident set (VmHWM, reset before each measu
 `peak_mem_extra_mb` is the part above the resident set at the start). `ratio_to_bare`: images/s over those of the
 bare loop on the same model at the same precision. Prints one JSON line per measurement, then a summary line.
 """
-import argparse, gc, json, os, platform, sys, tempfile, time, shutil, warnings
+import argparse, gc, json, os, sys, tempfile, time, shutil, warnings
 from pathlib import Path
+from _common import log, machine_info  # bench/ is the script's folder, first on sys.path
 import numpy as np, torch
 import torch.nn.functional as F
 
 warnings.filterwarnings('ignore', category=FutureWarning)
 warnings.filterwarnings('ignore', category=UserWarning)
-
-
-def log(*a): print(*a, file=sys.stderr, flush=True)
-
-
-def machine_info() -> str:
-    "CPU model and cores, torch version, GPU name if any."
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open('/proc/cpuinfo'):
-            if line.startswith('model name'): cpu = line.split(':', 1)[1].strip(); break
-    except OSError: pass
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {gpu}"
 
 
 # ---------------------------------------------------------------- data
