@@ -12,7 +12,7 @@ export ISIC_FIXTURES
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 NBS := $(filter-out nbs/_%,$(wildcard nbs/*.ipynb))
 
-.PHONY: install test demo data clean distclean sync-check export readme bench bench-prep ddp-smoke gpu-wheels
+.PHONY: install test demo data clean distclean sync-check export readme bench bench-prep ddp-smoke gpu-wheels docs docs-check lab
 
 install: $(VENV)/.installed
 
@@ -47,6 +47,21 @@ export: install
 # README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto, which is not installable here)
 readme: install
 	$(PY) .ci/readme.py
+
+# a static site of the notebooks with their saved outputs, in _docs/ (nbdev_docs needs Quarto, not installable here)
+docs: install
+	$(PY) .ci/docs.py
+
+# every page of _docs/ opened in headless Chromium (Debian's; installed when missing): fails on a page missing from
+# the navigation, a broken internal link or anchor, or an image the browser cannot load
+docs-check: docs
+	@command -v chromium >/dev/null || { echo 'docs-check: installing chromium (apt-get)'; export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; }
+	$(PY) .ci/docs_check.py
+
+# the notebooks in the project's environment (as root, e.g. in a container, JupyterLab needs --allow-root)
+lab: install
+	$(BIN)/jupyter lab nbs/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # nbdev_export and nbdev_clean must leave git with nothing to commit in nbs/ and isic_fastai/
 sync-check: install

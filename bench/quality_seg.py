@@ -10,16 +10,17 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 def ours(data, out, seed, size, epochs, bs, device, lr=None, tta=False, loss='bce'):
-    from isic_fastai.segment import isic_train_seg
-    args = ['--data', str(data), '--out', str(out), '--size', str(size), '--epochs', str(epochs), '--folds', '1',
-            '--bs', str(bs), '--no-pretrained', '--seed', str(seed)] + (['--device', device] if device else []) + (['--lr', str(lr)] if lr else []) \
-         + (['--tta'] if tta else []) + ['--loss', loss]
-    t = time.time(); res = isic_train_seg(args)
+    from isic_fastai.segment import train_seg
+    from isic_fastai.superconvergence import SegRecipe
+    from isic_fastai.training import Speed
+    recipe = SegRecipe(sizes=(size,), epochs=epochs, folds=1, bs=bs, lr=lr, pretrained=False, loss=loss, tta=tta, seed=seed)
+    t = time.time(); res = train_seg(data, out, recipe, Speed(device=device))
     oof = pd.read_csv(Path(out)/'oof.csv')
     j05 = oof['jaccard@0.5']
-    return dict(path='ours_unet34', seed=seed, lr=lr or 'lr_find valley', tta=tta, loss=loss, n_heldout=len(oof), threshold_jaccard=res['threshold_jaccard'],
-                threshold=res['threshold'], threshold_jaccard_at_0_5=float(np.where(j05 >= .65, j05, 0).mean()),
-                jaccard=res['jaccard'], seconds=round(time.time() - t, 1))
+    return dict(path='ours_unet34', seed=seed, lr=lr or 'lr_find valley', tta=tta, loss=loss, n_heldout=len(oof),
+                threshold_jaccard=res['threshold_jaccard'], threshold=res['threshold'],
+                threshold_jaccard_at_0_5=float(np.where(j05 >= .65, j05, 0).mean()), jaccard=res['jaccard'],
+                seconds=round(time.time() - t, 1))
 
 def baseline(data, out, seed, size, epochs, bs, device):
     "Plain fastai: unet_learner(resnet34, pretrained=False), aug_transforms, fit_one_cycle at its LR finder's valley."

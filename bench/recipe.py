@@ -74,7 +74,8 @@ def main(argv=None):
     import torch, pandas as pd
     from isic_fastai.data import index_task1
     from isic_fastai.prepare import prepare_split
-    from isic_fastai.superconvergence import train_seg
+    from isic_fastai.superconvergence import train_seg_folds, SegRecipe
+    from isic_fastai.training import Speed
     workers = a.workers or min(8, os.cpu_count() or 1)
     tmp = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix='isic_recipe_'))
     try:
@@ -89,8 +90,10 @@ def main(argv=None):
             import torchvision
             weights = tmp/'random_resnet34.pth'; torch.save(torchvision.models.resnet34().state_dict(), weights)
         t = time.perf_counter(); log("training the recipe ...")
-        train_seg(data, out, sizes=a.sizes, epochs=a.epochs, folds=a.folds, bs=a.bs, lr=a.lr, pretrained=pretrained, weights=weights,
-                  device=a.device, cache=cache, workers=workers, bf16=a.bf16, channels_last=a.channels_last, compile=a.compile)
+        recipe = SegRecipe(sizes=tuple(a.sizes), epochs=a.epochs, folds=a.folds, bs=a.bs, lr=a.lr, pretrained=pretrained,
+                           weights=str(weights) if weights else None)
+        speed = Speed(device=a.device, workers=workers, bf16=a.bf16, channels_last=a.channels_last, compile=a.compile)
+        train_seg_folds(data, out, recipe, speed, cache=cache)
         if torch.cuda.is_available(): torch.cuda.synchronize()
         train_s = time.perf_counter() - t
         hist = pd.read_csv(out/'history.csv')

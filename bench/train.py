@@ -198,32 +198,36 @@ def timer_cb(dev):
 def ours_seg(imgs, masks, cfg, tmp:Path, bf16:bool=False, plain:bool=False):
     "Task 1 our path: seg_dls + seg_learner('unet34'), trained by the recipe's fit_stage (unfrozen)."
     import fastai.callback.progress, fastai.callback.fp16  # noqa: F401  (Learner.no_bar, Learner.to_bf16)
-    from isic_fastai.superconvergence import seg_dls, seg_learner, fit_stage, fast_path
+    from isic_fastai.superconvergence import seg_dls, seg_learner, fit_one_cycle_stage
+    from isic_fastai.training import Speed, fast_path, EpochSeed, HistoryCSV, EpochCheckpoint
+    from isic_fastai.unet34 import freeze_to, seg_splitter
     n = cfg.bs * cfg.steps_per_epoch
     valid = np.zeros(n + cfg.bs, bool); valid[n:] = True
     with PeakMem(cfg.dev) as pm:
         learn = seg_learner(seg_dls(imgs[:n + cfg.bs], masks[:n + cfg.bs], valid, bs=cfg.bs, device=cfg.dev, seed=0),
                             'unet34', pretrained=False, path=tmp, plain_fastai=plain)
-        if bf16: fast_path(learn, bf16=True, channels_last=True)
+        freeze_to(learn.model, seg_splitter, 0, bn_frozen=True)  # the recipe's unfrozen stage
+        if bf16: fast_path(learn, Speed(bf16=True, channels_last=True))
         timer = timer_cb(cfg.dev); learn.add_cb(timer)
-        with learn.no_bar(), learn.no_logging():
-            fit_stage(learn, cfg.epochs, 1e-3, 'unfrozen', tmp/'last.pth', tmp/'history.csv', seed=0, tags=dict(fold=0))
+        cbs = [EpochSeed(0), HistoryCSV(tmp/'history.csv', fold=0), EpochCheckpoint(tmp/'last.pth', key='bench')]
+        with learn.no_bar(), learn.no_logging(): fit_one_cycle_stage(learn, 1e-3, cbs, 0, cfg.epochs, frozen=False)
     return learn, dict(timer.result(cfg.bs), **pm.fields())
 
 
 def ours_cls(imgs, labels, cfg, tmp:Path, bf16:bool=False, plain:bool=False):
     "Task 3 our path: cls_dls + cls_learner('resnet50'), body unfrozen (BatchNorm frozen), fit_snapshots (SGDR)."
     import fastai.callback.progress, fastai.callback.fp16  # noqa: F401
-    from isic_fastai.snapshot_ensemble import cls_dls, cls_learner, unfreeze_body, fit_snapshots, class_weights
-    from isic_fastai.superconvergence import EpochSeed, HistoryCSV, EpochCheckpoint, fast_path
+    from isic_fastai.snapshot_ensemble import cls_dls, cls_learner, cls_splitter, fit_snapshots, class_weights
+    from isic_fastai.training import Speed, fast_path, EpochSeed, HistoryCSV, EpochCheckpoint
+    from isic_fastai.unet34 import freeze_to
     n = cfg.bs * cfg.steps_per_epoch
     valid = np.zeros(n + cfg.bs, bool); valid[n:] = True
     lab = labels[:n + cfg.bs]
     with PeakMem(cfg.dev) as pm:
         learn = cls_learner(cls_dls(imgs[:n + cfg.bs], lab, valid, bs=cfg.bs, device=cfg.dev, seed=0, balance='weights'),
                             'resnet50', pretrained=False, loss_weights=class_weights(lab[~valid]), path=tmp, plain_fastai=plain)
-        unfreeze_body(learn.model, bn_frozen=True)
-        if bf16: fast_path(learn, bf16=True, channels_last=True)
+        freeze_to(learn.model, cls_splitter, 0, bn_frozen=True)
+        if bf16: fast_path(learn, Speed(bf16=True, channels_last=True))
         timer = timer_cb(cfg.dev); learn.add_cb(timer)
         cbs = [EpochSeed(0), HistoryCSV(tmp/'history.csv', fold=0), EpochCheckpoint(tmp/'last.pth', key='bench')]
         with learn.no_bar(), learn.no_logging():
@@ -264,12 +268,12 @@ def infer(task, model, imgs, cfg, tta:bool) -> dict:
     batches = [imgs[i*bs:(i+1)*bs] for i in range(nb + 1)]
     model = model.to(cfg.dev).eval()
     if task == 'seg':
-        from isic_fastai.segment import predict_probs
+        from isic_fastai.segment import seg_probs
         from isic_fastai.prepare import normalize_batch
-        run = lambda b: predict_probs([model], normalize_batch(torch.from_numpy(b).to(cfg.dev)), tta).cpu()
+        run = lambda b: seg_probs([model], normalize_batch(torch.from_numpy(b).to(cfg.dev)), tta).cpu()
     else:
-        from isic_fastai.snapshot_ensemble import predict_probs as cls_predict
-        run = lambda b: cls_predict(model, b, tta, bs, cfg.dev)
+        from isic_fastai.snapshot_ensemble import cls_probs
+        run = lambda b: cls_probs(model, b, tta, bs, cfg.dev)
     with PeakMem(cfg.dev) as pm:
         run(batches[0]); sync(cfg.dev)
         steps, t = [], time.perf_counter()
@@ -301,8 +305,8 @@ def _tflops(r:dict, gf) -> dict:
 
 
 def run_task(task, cfg, emit):
-    from isic_fastai.unet34 import make_seg_model, unfreeze_encoder
-    from isic_fastai.snapshot_ensemble import make_cls_model, unfreeze_body
+    from isic_fastai.unet34 import make_seg_model, freeze_to, seg_splitter
+    from isic_fastai.snapshot_ensemble import make_cls_model, cls_splitter
     size, bs = cfg.size or DEFAULTS[cfg.dev.type][task][0], cfg.bs_arg or DEFAULTS[cfg.dev.type][task][1]
     cfg.size, cfg.bs = size, bs
     cuda = cfg.dev.type == 'cuda'
@@ -315,10 +319,10 @@ def run_task(task, cfg, emit):
     if cuda: base['tf32_conv'] = torch.backends.cudnn.allow_tf32
     bare, gf_of = {}, {}  # (model, precision) -> bare result; model -> training GFLOP per image
     def new_model(arch):
-        if task == 'cls': return unfreeze_body(make_cls_model('resnet50', pretrained=False), bn_frozen=True)
+        if task == 'cls': return freeze_to(make_cls_model('resnet50', pretrained=False), cls_splitter, 0, bn_frozen=True)
         m = make_seg_model(arch, pretrained=False, img_size=(size, size))
         # Unet34: BatchNorm as our recipe sets it; DynamicUnet: all BatchNorm training, as unet_learner(pretrained=False)
-        return unfreeze_encoder(m, bn_frozen=True) if arch == 'unet34' else m
+        return freeze_to(m, seg_splitter, 0, bn_frozen=True) if arch == 'unet34' else m
     model_name = 'unet34' if task == 'seg' else 'resnet50'
     precisions = [('fp32', False, False)] + ([('bf16', True, True)] if cuda else [])
     tmp = Path(tempfile.mkdtemp(prefix=f'isic_bench_{task}_'))

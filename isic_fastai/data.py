@@ -4,34 +4,89 @@
 
 # %% ../nbs/02_data.ipynb #66201895
 from __future__ import annotations
-import os, sys, json, hashlib, warnings
+import io, os, sys, json, math, errno, stat, hashlib, argparse, warnings
 from dataclasses import dataclass, asdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
-from .core import (CLASSES, SPLITS, ID_RE, IsicDataError, atomic_path, cache_root, task1_input_dir,
-                              task1_truth_dir, task3_input_dir, task3_truth_csv, lesion_groupings_csv, mask_name)
+from .core import (CLASSES, SPLITS, ID_RE, IsicDataError, SettingError, need, atomic_path, cache_root,
+                              task1_input_dir, task1_truth_dir, task3_input_dir, task3_truth_csv, lesion_groupings_csv,
+                              mask_name)
 
 # %% auto #0
-__all__ = ['index_task1', 'read_task3_truth', 'index_task3', 'Problem', 'check_jpeg', 'check_mask', 'check_task3_csv',
-           'isic_check', 'isic_check_cli', 'checked_index', 'make_folds', 'dataset_key', 'folds_for']
+__all__ = ['Problem', 'entry_problem', 'scan_folder', 'index_task1', 'read_task3_truth', 'read_lesion_groupings', 'index_task3',
+           'check_jpeg', 'check_mask', 'check_task3_csv', 'isic_check', 'isic_check_cli', 'checked_index', 'make_folds',
+           'dataset_key', 'folds_for']
+
+# %% ../nbs/02_data.ipynb #026a25c3
+@dataclass
+class Problem:
+    "One finding of `isic_check`: the file, what is wrong, what to do, and whether it is an error or a warning."
+    path: str  # the file (or folder) concerned
+    problem: str  # what is wrong with it
+    fix: str = ''  # what to do
+    level: str = 'error'  # 'error' (training stops) or 'warning'
+    def __str__(self):
+        return f"{self.level.upper()}: {self.path}: {self.problem}" + (f" -> {self.fix}" if self.fix else '')
 
 # %% ../nbs/02_data.ipynb #66d8a811
+def entry_problem(p) -> str|None:
+    "Why `p` cannot be read as a file (broken or looping symlink, folder, FIFO, device), or None for a regular file."
+    p = Path(p)
+    try: st = p.stat()
+    except OSError as e:
+        if e.errno == errno.ELOOP: return "a symlink loop (the link leads back to itself)"
+        if p.is_symlink(): return f"a broken symlink (it points to {os.readlink(p)}, which does not exist)"
+        return f"cannot be read ({e.strerror})"
+    if stat.S_ISDIR(st.st_mode): return "a folder, not a file"
+    if not stat.S_ISREG(st.st_mode): return "not a regular file (a FIFO, socket or device would block or fail a reader)"
+    return None
+
+def _mask_id(p:Path) -> str|None:
+    "The image id of a mask name `ISIC_<id>_segmentation.png` (2016/17 spell `_Segmentation`), else None."
+    m = ID_RE.match(p.name)
+    ok = m and p.suffix.lower() == '.png' and p.stem[len(m.group(0)):].lower() == '_segmentation'
+    return m.group(0) if ok else None
+
+def _image_id_of(p:Path) -> str|None:
+    "The image id of an image name `ISIC_<7 digits>.jpg` / `.jpeg` (any case), else None."
+    return p.stem if p.suffix.lower() in ('.jpg', '.jpeg') and ID_RE.fullmatch(p.stem) else None
+
+_FIX_ENTRY = "replace it with the real file (re-extract the split's zip), or remove it"
+
+def scan_folder(folder, # an input or ground-truth folder of a split
+                kind:str='image', # 'image' (ISIC_<id>.jpg) or 'mask' (ISIC_<id>_segmentation.png)
+               ) -> tuple[dict, list]: # ({image_id: path}, problems)
+    "The ISIC-named files of `folder` by id; unreadable entries and a second file for an id are problems."
+    folder, files, probs = Path(folder), {}, []
+    if not folder.is_dir(): return {}, []
+    try: entries = sorted(folder.iterdir())
+    except OSError as e:
+        return {}, [Problem(str(folder), f"cannot list the folder ({e.strerror})", "check its permissions")]
+    for p in entries:
+        iid = _image_id_of(p) if kind == 'image' else _mask_id(p)
+        if iid is None: continue
+        if (why := entry_problem(p)) is not None: probs.append(Problem(str(p), why, _FIX_ENTRY))
+        elif iid in files:
+            probs.append(Problem(str(p), f"a second file for {iid}, beside {files[iid].name}",
+                                 "keep one of the two (an id names one image) and remove the other"))
+        else: files[iid] = p
+    return files, probs
+
+def _folder_problem(folder:Path, what:str) -> Problem|None:
+    "A problem when `folder` is there but is not a readable folder (a file, a broken symlink)."
+    if folder.is_dir() or not (folder.exists() or folder.is_symlink()): return None
+    return Problem(str(folder), f"the {what} is {entry_problem(folder) or 'a file, not a folder'}",
+                   "re-extract the split's zip so that this is a folder")
+
 def _image_files(folder:Path) -> dict:
-    "`{image_id: path}` of the `ISIC_<7 digits>.jpg` files in `folder` (other files are ignored)."
-    if not folder.is_dir(): return {}
-    return {p.stem: p for p in sorted(folder.iterdir())
-            if p.suffix.lower() in ('.jpg', '.jpeg') and ID_RE.fullmatch(p.stem)}
+    "`{image_id: path}` of the readable `ISIC_<7 digits>.jpg` files in `folder` (other files are ignored)."
+    return scan_folder(folder, 'image')[0]
 
 def _mask_files(folder:Path) -> dict:
-    "`{image_id: path}` of the `ISIC_<id>_segmentation.png` masks in `folder` (2016/17 spell `_Segmentation`)."
-    if not folder.is_dir(): return {}
-    out = {}
-    for p in sorted(folder.iterdir()):
-        m = ID_RE.match(p.name)
-        if m and p.suffix.lower() == '.png' and p.stem[len(m.group(0)):].lower() == '_segmentation': out[m.group(0)] = p
-    return out
+    "`{image_id: path}` of the readable `ISIC_<id>_segmentation.png` masks in `folder`."
+    return scan_folder(folder, 'mask')[0]
 
 def _sizes(paths) -> list:
     "(width, height) of each image, read from the file header only."
@@ -42,99 +97,208 @@ def _sizes(paths) -> list:
     return [one(p) for p in paths]
 
 # %% ../nbs/02_data.ipynb #b997561d
-def index_task1(root, split:str='Training') -> pd.DataFrame:
-    "Task 1 images of `split` with their masks (None where the split has no truth) and original sizes."
-    folder = task1_input_dir(root, split)
-    imgs = _image_files(folder)
-    if not imgs: raise IsicDataError(folder, "no ISIC_<id>.jpg images found",
-                                     "check --data points at a root in the official ISIC 2018 layout (isic_check ROOT)")
-    masks = _mask_files(task1_truth_dir(root, split))
+def _refuse(probs:list, what:str):
+    "Raise one `IsicDataError` for the error-level `probs` (the index functions refuse damaged folders)."
+    errs = [p for p in probs if p is not None and p.level == 'error']
+    if len(errs) == 1: raise IsicDataError(errs[0].path, errs[0].problem, errs[0].fix)
+    if errs: raise IsicDataError(what, f"{len(errs)} problems:\n" + '\n'.join(map(str, errs)) + '\n',
+                                 "fix them (isic_check ROOT lists every problem of the data root)")
+
+def _no_images(folder:Path):
+    raise IsicDataError(folder, "no ISIC_<id>.jpg images found",
+                        "check --data points at a root in the official ISIC 2018 layout (isic_check ROOT)")
+
+def _index1(root, split:str, strict:bool=True) -> pd.DataFrame:
+    folder, tdir = task1_input_dir(root, split), task1_truth_dir(root, split)
+    imgs, probs = scan_folder(folder)
+    masks, mprobs = scan_folder(tdir, 'mask')
+    if strict:
+        bad_folders = [_folder_problem(folder, 'input folder'), _folder_problem(tdir, 'ground-truth folder')]
+        _refuse(probs + mprobs + bad_folders, folder)
+    if not imgs: _no_images(folder)
     ids = sorted(imgs)
     w, h = zip(*_sizes([imgs[i] for i in ids]))
     return pd.DataFrame(dict(image_id=ids, image=[str(imgs[i]) for i in ids],
                              mask=[str(masks[i]) if i in masks else None for i in ids], width=w, height=h))
 
-# %% ../nbs/02_data.ipynb #5c260621
-def read_task3_truth(csv) -> pd.DataFrame:
-    "The one-hot truth CSV as `image_id, label` (label = index into `CLASSES`); strict about its columns."
-    csv = Path(csv)
-    try: df = pd.read_csv(csv, dtype=str)
-    except Exception as e: raise IsicDataError(csv, f"unreadable CSV ({e})", "re-download or regenerate the file")
-    missing = [c for c in ['image'] + CLASSES if c not in df.columns]
-    if missing: raise IsicDataError(csv, f"missing column(s) {missing}", f"the header must be image,{','.join(CLASSES)}")
-    vals = df[CLASSES].astype(float).to_numpy()
-    return pd.DataFrame(dict(image_id=df['image'].str.replace(r'\.jpg$', '', regex=True), label=vals.argmax(1)))
+def index_task1(root, # data root in the official layout
+                split:str='Training', # Training, Validation or Test
+               ) -> pd.DataFrame:
+    "Task 1 images of `split` with their masks (None where the split has no truth) and original sizes."
+    return _index1(root, split)
 
-def index_task3(root, split:str='Training') -> pd.DataFrame:
-    "Task 3 images of `split` with label (-1 where no truth), `lesion_id` (the image id where unknown) and size."
+# %% ../nbs/02_data.ipynb #5c260621
+def _read_csv(csv, what:str) -> pd.DataFrame:
+    "The cells of `csv` as strings (a trailing delimiter allowed, as by the scorer), or an IsicDataError saying why."
+    csv, fix = Path(csv), "re-download it (isic_download) or regenerate it"
+    if (why := entry_problem(csv)) is not None: raise IsicDataError(csv, f"the {what} is {why}", fix)
+    if csv.stat().st_size == 0: raise IsicDataError(csv, f"the {what} is an empty (0-byte) file", fix)
+    try: text = csv.read_bytes().decode('utf-8')
+    except UnicodeDecodeError as e:
+        raise IsicDataError(csv, f"the {what} is not UTF-8 text (a binary file, or another encoding: byte {e.start})",
+                            "save it as UTF-8 CSV, or " + fix) from None
+    if '\x00' in text: raise IsicDataError(csv, f"the {what} is not text (a binary file: it holds NUL bytes)", fix)
+    try: return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+        raise IsicDataError(csv, f"the {what} is not a readable CSV ({' '.join(str(e).split())})", fix) from None
+
+_NA = {'', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA',
+       'NULL', 'NaN', 'None', 'n/a', 'nan', 'null'}  # what pandas (and so the official scorer) reads as missing
+
+def _cell(v) -> tuple[float|None, str|None]:
+    "A CSV cell as the scorer's pandas reads it (surrounding spaces are fine): `(value, None)` or `(None, problem)`."
+    if not isinstance(v, str) or v.strip() in _NA: return None, f"missing or NaN value {v!r}"
+    try:
+        if '_' in v: raise ValueError
+        x = float(v)
+    except ValueError: return None, f"non-numeric value {v!r}"
+    if math.isnan(x): return None, f"missing or NaN value {v!r}"
+    if math.isinf(x): return None, f"infinite value {v!r}"
+    return x, None
+
+def _ids_of(df:pd.DataFrame) -> pd.Series:
+    "The `image` column with a `.jpg` suffix stripped (any case, as the scorer strips it)."
+    return df['image'].str.replace(r'\.jpg$', '', case=False, regex=True)
+
+def _id_problem(iid:str) -> str|None:
+    if not iid.strip(): return "a row without an image id"
+    if iid != iid.strip():
+        return f"image id {iid!r} has spaces around it (the official scorer keeps them: no image matches)"
+    return None
+
+_HEADER = f"the header must be image,{','.join(CLASSES)}"
+
+def read_task3_truth(csv, # a Task 3 truth CSV: image + the seven class columns
+                    ) -> pd.DataFrame: # `image_id, label`
+    "The one-hot truth CSV as `image_id, label` (label = index into `CLASSES`); strict: columns, values, one maximum."
+    csv = Path(csv)
+    df = _read_csv(csv, 'truth CSV')
+    missing = [c for c in ['image'] + CLASSES if c not in df.columns]
+    if missing: raise IsicDataError(csv, f"missing column(s) {missing}", _HEADER)
+    ids, labels, bad = _ids_of(df), [], []
+    for r, (iid, row) in enumerate(zip(ids, df[CLASSES].itertuples(index=False)), start=2):
+        cells = [_cell(v) for v in row]
+        why = _id_problem(iid) or next((w for _, w in cells if w), None)
+        vals = [x for x, _ in cells]
+        if why is None and not all(0 <= v <= 1 for v in vals): why = f"value outside [0, 1] in {list(row)}"
+        if why is None and vals.count(max(vals)) != 1: why = f"no single largest value in {list(row)}, so no label"
+        if why: bad.append(f"line {r} ({iid.strip()}): {why}")
+        else: labels.append(int(np.argmax(vals)))
+    if bad: raise IsicDataError(csv, f"{len(bad)} bad row(s): {'; '.join(bad[:3])}{'; ...' if len(bad) > 3 else ''}",
+                                "a truth row is the image id and seven numbers, one 1.0 and six 0.0 (isic_check ROOT "
+                                "lists every row)")
+    if ids.duplicated().any():
+        dups = sorted(ids[ids.duplicated()].unique())[:5]
+        raise IsicDataError(csv, f"duplicate row(s) for {dups}", "keep one row per image")
+    return pd.DataFrame(dict(image_id=ids, label=labels))
+
+def read_lesion_groupings(csv, # the LesionGroupings CSV: image, lesion_id, ...
+                         ) -> dict: # {image_id: lesion_id}
+    "The lesion of each image; an empty lesion_id leaves the image its own lesion."
+    csv = Path(csv)
+    df = _read_csv(csv, 'lesion groupings CSV')
+    if not {'image', 'lesion_id'} <= set(df.columns):
+        raise IsicDataError(csv, f"columns {list(df.columns)[:6]} lack image/lesion_id",
+                            "use the official ISIC2018_Task3_Training_LesionGroupings.csv "
+                            "(isic_download --tasks 3 --splits Training)")
+    d = df.assign(image=_ids_of(df).str.strip(), lesion_id=df['lesion_id'].str.strip())
+    d = d[(d.image != '') & (d.lesion_id != '')].drop_duplicates(['image', 'lesion_id'])
+    if d.image.duplicated().any():
+        raise IsicDataError(csv, f"images with two lesion ids: {sorted(d.image[d.image.duplicated()].unique())[:5]}",
+                            "give each image one lesion_id (the official CSV does)")
+    return dict(zip(d.image, d.lesion_id))
+
+def _index3(root, split:str, strict:bool=True) -> pd.DataFrame:
     folder = task3_input_dir(root, split)
-    imgs = _image_files(folder)
-    if not imgs: raise IsicDataError(folder, "no ISIC_<id>.jpg images found",
-                                     "check --data points at a root in the official ISIC 2018 layout (isic_check ROOT)")
+    imgs, probs = scan_folder(folder)
+    if strict: _refuse(probs + [_folder_problem(folder, 'input folder')], folder)
+    if not imgs: _no_images(folder)
     ids = sorted(imgs)
     df = pd.DataFrame(dict(image_id=ids, image=[str(imgs[i]) for i in ids]))
-    csv = task3_truth_csv(root, split)
-    labels = dict(read_task3_truth(csv).values) if csv.exists() else {}
+    csv, groups = task3_truth_csv(root, split), lesion_groupings_csv(root)
+    labels = dict(read_task3_truth(csv).values) if csv.exists() or csv.is_symlink() else {}
     df['label'] = [int(labels.get(i, -1)) for i in ids]
-    groups = lesion_groupings_csv(root)
-    lesions = dict(pd.read_csv(groups, dtype=str)[['image', 'lesion_id']].values) if groups.exists() else {}
+    lesions = read_lesion_groupings(groups) if groups.exists() or groups.is_symlink() else {}
     df['lesion_id'] = [lesions.get(i, i) for i in ids]
     df['width'], df['height'] = zip(*_sizes(df.image))
     return df
 
-# %% ../nbs/02_data.ipynb #026a25c3
-@dataclass
-class Problem:
-    "One finding of `isic_check`: the file, what is wrong, what to do, and whether it is an error or a warning."
-    path: str
-    problem: str
-    fix: str = ''
-    level: str = 'error'
-    def __str__(self): return f"{self.level.upper()}: {self.path}: {self.problem}" + (f" -> {self.fix}" if self.fix else '')
+def index_task3(root, # data root in the official layout
+                split:str='Training', # Training, Validation or Test
+               ) -> pd.DataFrame:
+    "Task 3 images of `split` with label (-1 where no truth), `lesion_id` (the image id where unknown) and size."
+    return _index3(root, split)
 
 # %% ../nbs/02_data.ipynb #58387342
-def check_jpeg(path) -> Problem|None:
+def check_jpeg(path, # an input image
+              ) -> Problem|None:
     "Decode `path` completely (at 1/8 DCT scale, which still reads every byte): None when it is a valid JPEG."
     path = Path(path)
+    if (why := entry_problem(path)) is not None: return Problem(str(path), why, _FIX_ENTRY)
     if path.stat().st_size == 0: return Problem(str(path), "empty (0-byte) file", "delete it and re-download the split")
     try:
         with Image.open(path) as im:
-            if im.format != 'JPEG': return Problem(str(path), f"not a JPEG (PIL reads {im.format})", "convert it to JPEG or remove it")
+            if im.format != 'JPEG':
+                return Problem(str(path), f"not a JPEG (PIL reads {im.format})", "convert it to JPEG or remove it")
             im.draft('RGB', (max(1, im.width//8), max(1, im.height//8)))
             im.load()
     except Exception as e:
         return Problem(str(path), f"unreadable or truncated JPEG ({e})", "delete it and re-download the split")
     return None
 
-def check_mask(path, image_size=None) -> list:
+_FIX_01 = "values must be 0/255 (multiply a 0/1 mask by 255)"
+
+def check_mask(path, # a Task 1 mask PNG
+               image_size=None, # (width, height) of its image, to compare with
+              ) -> list: # the Problems found
     "Problems of a Task 1 mask: unreadable, mode other than L, size different from the image, values not 0/255."
     path = Path(path)
+    if (why := entry_problem(path)) is not None: return [Problem(str(path), why, _FIX_ENTRY)]
     try:
-        with Image.open(path) as im: im.load(); mode, size = im.mode, im.size; arr = np.asarray(im.convert('L') if mode == '1' else im)
+        with Image.open(path) as im:
+            im.load(); mode, size = im.mode, im.size
+            arr = np.asarray(im.convert('L') if mode == '1' else im)
     except Exception as e: return [Problem(str(path), f"unreadable mask ({e})", "regenerate or re-download the mask")]
     if mode not in ('L', '1'):
-        return [Problem(str(path), f"mask mode {mode} (the scorer accepts single-channel L only)", "save it as an 8-bit grey PNG with values 0/255")]
+        return [Problem(str(path), f"mask mode {mode} (the scorer accepts single-channel L only)",
+                        "save it as an 8-bit grey PNG with values 0/255")]
     out = []
     if image_size is not None and tuple(size) != tuple(image_size):
-        out.append(Problem(str(path), f"mask size {size[0]}x{size[1]} differs from its image {image_size[0]}x{image_size[1]}",
-                           "write the mask at the original image size"))
+        out.append(Problem(str(path), f"mask size {size[0]}x{size[1]} differs from its image "
+                           f"{image_size[0]}x{image_size[1]}", "write the mask at the original image size"))
     vals = np.unique(arr)
-    if mode == 'L' and not set(vals.tolist()) <= {0, 255}:
-        shown = vals[:6].tolist()
-        out.append(Problem(str(path), f"values other than 0/255 (found {shown}{'...' if len(vals) > 6 else ''})",
+    shown = f"{vals[:6].tolist()}{'...' if len(vals) > 6 else ''}"
+    if 0 < vals.max() <= 128:
+        out.append(Problem(str(path), f"lesion values are all <= 128 (found {shown}): binarised with > 128 like the "
+                           "official scorer, this mask is empty", _FIX_01))
+    elif mode == 'L' and not set(vals.tolist()) <= {0, 255}:
+        out.append(Problem(str(path), f"values other than 0/255 (found {shown})",
                            "binarised with > 128 like the official scorer; write 0/255 masks", 'warning'))
     return out
 
 # %% ../nbs/02_data.ipynb #9d96f68e
+def _ids_in(probs:list) -> set:
+    return {m.group(0) for p in probs for m in [ID_RE.search(Path(p.path).name)] if m}
+
 def _check_task1_split(root, split, workers) -> list:
-    imgs, masks = _image_files(task1_input_dir(root, split)), _mask_files(task1_truth_dir(root, split))
-    if not imgs and not masks: return []
-    probs = []
-    if masks or task1_truth_dir(root, split).is_dir():
-        for i in sorted(set(imgs) - set(masks)):
-            probs.append(Problem(str(imgs[i]), "image without a mask", f"add {mask_name(i)} to {task1_truth_dir(root, split)} or remove the image"))
-        for i in sorted(set(masks) - set(imgs)):
-            probs.append(Problem(str(masks[i]), "mask without an image", f"add {i}.jpg to {task1_input_dir(root, split)} or remove the mask"))
+    idir, tdir = task1_input_dir(root, split), task1_truth_dir(root, split)
+    imgs, probs = scan_folder(idir)
+    masks, mprobs = scan_folder(tdir, 'mask')
+    probs += mprobs + [p for p in (_folder_problem(idir, 'input folder'), _folder_problem(tdir, 'ground-truth folder'))
+                       if p]
+    if not imgs and not masks: return probs
+    broken = _ids_in(probs)
+    if tdir.is_dir():
+        for i in sorted(set(imgs) - set(masks) - broken):
+            probs.append(Problem(str(imgs[i]), "image without a mask",
+                                 f"add {mask_name(i)} to {tdir} or remove the image"))
+        for i in sorted(set(masks) - set(imgs) - broken):
+            probs.append(Problem(str(masks[i]), "mask without an image", f"add {i}.jpg to {idir} or remove the mask"))
+    elif not (tdir.exists() or tdir.is_symlink()):
+        probs.append(Problem(str(tdir), f"ground-truth folder missing: the {len(imgs)} {split} images have no masks",
+                             f"download and extract ISIC2018_Task1_{split}_GroundTruth.zip "
+                             f"(isic_download --tasks 1 --splits {split})",
+                             'error' if split == 'Training' else 'warning'))
     def one(i):
         p = check_jpeg(imgs[i])
         if p is not None: return [p]
@@ -146,60 +310,90 @@ def _check_task1_split(root, split, workers) -> list:
     return probs
 
 # %% ../nbs/02_data.ipynb #a8a21218
-def check_task3_csv(csv, image_ids=None, one_hot:bool=True) -> list:
+def check_task3_csv(csv, # a Task 3 CSV (truth or predictions)
+                    image_ids=None, # the split's image ids, to compare the rows with
+                    one_hot:bool=True, # rows must be one-hot (truth)
+                   ) -> list: # the Problems found
     "Problems of a Task 3 CSV: columns, float formatting, range, one-hot rows, duplicates, rows vs images."
     csv, probs = Path(csv), []
-    try: df = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    except Exception as e: return [Problem(str(csv), f"unreadable CSV ({e})", "re-download or regenerate it")]
-    cols = list(df.columns)
-    missing, extra = [c for c in ['image'] + CLASSES if c not in cols], [c for c in cols if c not in ['image'] + CLASSES]
-    if missing: probs.append(Problem(str(csv), f"missing column(s) {missing}", f"the header must be image,{','.join(CLASSES)}"))
-    if extra: probs.append(Problem(str(csv), f"unknown column(s) {extra}", f"the header must be image,{','.join(CLASSES)}"))
+    P = lambda problem, fix: probs.append(Problem(str(csv), problem, fix))
+    try: df = _read_csv(csv, 'CSV')
+    except IsicDataError as e: return [Problem(str(csv), e.problem, e.fix)]
+    cols, names = list(df.columns), ['image'] + CLASSES
+    missing, extra = [c for c in names if c not in cols], [c for c in cols if c not in names]
+    if missing: P(f"missing column(s) {missing}", _HEADER)
+    if extra: P(f"unknown column(s) {extra}", _HEADER + (" (no spaces around the names)" if any(
+        c.strip() in names for c in extra) else ''))
     if 'image' not in cols: return probs
-    ids = df['image'].str.replace(r'\.jpg$', '', regex=True)
-    for d in sorted(ids[ids.duplicated()].unique()):
-        probs.append(Problem(str(csv), f"duplicate row for {d}", "keep one row per image"))
+    ids = _ids_of(df)
+    for d in sorted(ids[ids.duplicated()].unique()): P(f"duplicate row for {d}", "keep one row per image")
     present = [c for c in CLASSES if c in cols]
     for r, (iid, row) in enumerate(zip(ids, df[present].itertuples(index=False)), start=2):
-        try: vals = [float(v) for v in row]
-        except ValueError: probs.append(Problem(str(csv), f"line {r} ({iid}): non-numeric value in {list(row)}", "write floats such as 0.0 and 1.0")); continue
+        if (why := _id_problem(iid)) is not None:
+            P(f"line {r}: {why}", "write the bare id, e.g. ISIC_0024306"); continue
+        cells = [_cell(v) for v in row]
+        if (why := next((w for _, w in cells if w), None)) is not None:
+            P(f"line {r} ({iid}): {why} in {list(row)}", "write a float such as 0.0 or 1.0 in every cell"); continue
+        vals = [x for x, _ in cells]
         if any('.' not in v and 'e' not in v.lower() for v in row):
-            probs.append(Problem(str(csv), f"line {r} ({iid}): values written as integers {list(row)}", "write floats such as 0.0 and 1.0 (the scorer rejects 0)"))
-        elif any(not (0 <= v <= 1) or v != v for v in vals):
-            probs.append(Problem(str(csv), f"line {r} ({iid}): value outside [0, 1] {list(row)}", "write probabilities in [0, 1]"))
+            P(f"line {r} ({iid}): values written as integers {list(row)}",
+              "write floats such as 0.0 and 1.0 (the scorer rejects 0)")
+        elif any(not (0 <= v <= 1) for v in vals): P(f"line {r} ({iid}): value outside [0, 1] {list(row)}",
+                                                     "write probabilities in [0, 1]")
         elif one_hot and not missing and sorted(vals) != [0.0]*6 + [1.0]:
-            probs.append(Problem(str(csv), f"line {r} ({iid}): not one-hot {list(row)}", "a truth row has a single 1.0 and six 0.0"))
+            P(f"line {r} ({iid}): not one-hot {list(row)}", "a truth row has a single 1.0 and six 0.0")
     if image_ids is not None:
-        have, rows = set(image_ids), set(ids)
-        for i in sorted(rows - have): probs.append(Problem(str(csv), f"row for {i}, which has no image", "remove the row or add the image"))
-        for i in sorted(have - rows): probs.append(Problem(str(csv), f"no row for image {i}", "add its label row or remove the image"))
+        have, rows = set(image_ids), {i for i in ids if _id_problem(i) is None}
+        for i in sorted(rows - have): P(f"row for {i}, which has no image", "remove the row or add the image")
+        for i in sorted(have - rows): P(f"no row for image {i}", "add its label row or remove the image")
     return probs
 
 # %% ../nbs/02_data.ipynb #0c748dd2
 def _check_task3_split(root, split, workers) -> list:
-    imgs = _image_files(task3_input_dir(root, split))
-    csv = task3_truth_csv(root, split)
-    if not imgs and not csv.exists(): return []
-    probs = []
+    idir, csv = task3_input_dir(root, split), task3_truth_csv(root, split)
+    imgs, probs = scan_folder(idir)
+    probs += [p for p in (_folder_problem(idir, 'input folder'),) if p]
+    has_csv = csv.exists() or csv.is_symlink()
+    if not imgs and not probs and not has_csv: return []
     with ThreadPoolExecutor(workers) as ex: probs += [p for p in ex.map(check_jpeg, imgs.values()) if p is not None]
-    if csv.exists(): probs += check_task3_csv(csv, imgs.keys())
-    elif split != 'Test': probs.append(Problem(str(csv), "truth CSV missing", "download the split's GroundTruth zip (isic_download)", 'warning'))
+    if has_csv: probs += check_task3_csv(csv, imgs.keys())
+    else: probs.append(Problem(str(csv), "truth CSV missing",
+                               f"download and extract ISIC2018_Task3_{split}_GroundTruth.zip (isic_download --tasks 3 "
+                               f"--splits {split})", 'error' if split == 'Training' else 'warning'))
     g = lesion_groupings_csv(root)
-    if split == 'Training' and g.exists():
-        gd = pd.read_csv(g, dtype=str)
-        if not {'image', 'lesion_id'} <= set(gd.columns):
-            probs.append(Problem(str(g), f"columns {list(gd.columns)} lack image/lesion_id", "use the official LesionGroupings CSV"))
-        else:
-            lost = sorted(set(imgs) - set(gd.image))
-            if lost: probs.append(Problem(str(g), f"{len(lost)} training image(s) without lesion_id (e.g. {lost[0]})",
-                                          "folds treat each such image as its own lesion", 'warning'))
+    if split != 'Training': return probs
+    if not (g.exists() or g.is_symlink()):
+        probs.append(Problem(str(g), "LesionGroupings CSV missing: folds will treat each image as its own lesion "
+                             "(HAM10000 photographs lesions several times: inflated validation scores)",
+                             "isic_download --tasks 3 --splits Training", 'warning'))
+        return probs
+    try: lesions = read_lesion_groupings(g)
+    except IsicDataError as e: probs.append(Problem(str(g), e.problem, e.fix)); return probs
+    lost = sorted(set(imgs) - set(lesions))
+    if lost: probs.append(Problem(str(g), f"{len(lost)} training image(s) without lesion_id (e.g. {lost[0]})",
+                                  "folds treat each such image as its own lesion", 'warning'))
     return probs
 
 # %% ../nbs/02_data.ipynb #24c89dd6
-def isic_check(root, splits=SPLITS, workers:int|None=None) -> list:
+def _check_splits(splits) -> list:
+    "`splits` as a list of known split names; `SettingError` naming --splits otherwise."
+    splits = [splits] if isinstance(splits, str) else list(splits)
+    bad = [s for s in splits if s not in SPLITS]
+    need(splits and not bad, 'splits', f"unknown split(s) {', '.join(map(repr, bad))}" if bad else "no split given",
+         f"use any of {', '.join(SPLITS)}")
+    return splits
+
+def isic_check(root, # data root in the official layout
+               splits=SPLITS, # the splits to check
+               workers:int|None=None, # reading threads (None: up to 8)
+              ) -> list: # every Problem found
     "Check every file of the Task 1 and Task 3 splits present under `root`; returns all `Problem`s found."
-    root = Path(root)
-    if not root.is_dir(): return [Problem(str(root), "data root not found", "download (make data) or synthesise (isic_synth) it first")]
+    splits, root = _check_splits(splits), Path(root)
+    need(workers is None or int(workers) >= 1, 'workers', f"must be at least 1, got {workers}")
+    if not root.is_dir():
+        why = entry_problem(root) if root.exists() or root.is_symlink() else "not found"
+        return [Problem(str(root), f"data root {why or 'is a file, not a folder'}", "download (make data) or "
+                        "synthesise (isic_synth) it first, and give the folder that holds ISIC2018_Task*_Input")]
     workers = workers or min(8, os.cpu_count() or 1)
     probs, found = [], False
     for split in splits:
@@ -207,62 +401,104 @@ def isic_check(root, splits=SPLITS, workers:int|None=None) -> list:
             folder = (task1_input_dir if task == 1 else task3_input_dir)(root, split)
             found |= folder.is_dir()
             probs += fn(root, split, workers)
-    if not found: probs.append(Problem(str(root), "no ISIC2018_Task*_Input folder", "point at a root in the official ISIC 2018 layout"))
+    if not found:
+        probs.append(Problem(str(root), "no ISIC2018_Task*_Input folder",
+                             "point at a root in the official ISIC 2018 layout"))
     return probs
 
 # %% ../nbs/02_data.ipynb #7a7adab2
-def isic_check_cli():
-    "Console script: `isic_check ROOT` prints every problem and exits 0 only when there is no error."
-    import argparse
-    ap = argparse.ArgumentParser(description=isic_check.__doc__)
-    ap.add_argument('root'); ap.add_argument('--splits', nargs='+', default=list(SPLITS))
-    a = ap.parse_args()
-    probs = isic_check(a.root, a.splits)
-    for p in probs: print(p)
-    n_err = sum(p.level == 'error' for p in probs)
-    print(f"isic_check {a.root}: {n_err} error(s), {len(probs)-n_err} warning(s)")
-    sys.exit(1 if n_err else 0)
+def _guarded(prog:str, body, debug:bool=False) -> int:
+    "Run `body()` (it returns the exit status) under the command rule: bad argument 2, bad data 1, never a traceback."
+    debug = debug or os.environ.get('ISIC_DEBUG', '') not in ('', '0')
+    try: return body()
+    except KeyboardInterrupt: print(f"{prog}: interrupted", file=sys.stderr); return 130
+    except Exception as e:
+        if debug: raise
+        known = isinstance(e, (SettingError, IsicDataError, OSError))
+        msg = str(e) if known else f"unexpected error ({type(e).__name__}: {e}); rerun with ISIC_DEBUG=1, and report it"
+        code = 2 if isinstance(e, SettingError) else 1
+        print(f"{prog}: {msg}", file=sys.stderr); return code
+
+def isic_check_cli(argv:list[str]|None=None, # the arguments (default: the command line)
+                  ) -> int: # exit status: 0 no error, 1 errors found, 2 a bad argument
+    "Console script `isic_check ROOT [--splits ...]`: prints every problem and a summary line."
+    ap = argparse.ArgumentParser(prog='isic_check', description=isic_check.__doc__)
+    ap.add_argument('root', help="data root in the official ISIC 2018 layout (the folder holding ISIC2018_Task*_Input)")
+    ap.add_argument('--splits', nargs='+', default=list(SPLITS), choices=SPLITS, help="splits to check (default: all)")
+    ap.add_argument('--workers', type=int, default=None, help="reading threads (default: up to 8)")
+    ap.add_argument('--debug', action='store_true', help="show the traceback of an unexpected error (or ISIC_DEBUG=1)")
+    try: a = ap.parse_args(argv)
+    except SystemExit as e: return int(e.code or 0)
+    def body():
+        root = Path(a.root)
+        if not root.is_dir():
+            gone = not (root.exists() or root.is_symlink())
+            why = "no such folder" if gone else (entry_problem(root) or "a file, not a folder")
+            print(f"isic_check: {a.root}: {why} -> give the data root, the folder that holds ISIC2018_Task*_Input",
+                  file=sys.stderr)
+            return 2
+        probs = isic_check(root, a.splits, a.workers)
+        for p in probs: print(p)
+        n_err = sum(p.level == 'error' for p in probs)
+        print(f"isic_check {a.root}: {n_err} error(s), {len(probs)-n_err} warning(s)")
+        return 1 if n_err else 0
+    return _guarded('isic_check', body, a.debug)
 
 # %% ../nbs/02_data.ipynb #c66dba51
-def checked_index(root, split:str='Training', task:int=1, policy:str='stop', max_skip:float=0.05, workers=None) -> pd.DataFrame:
+def checked_index(root, # data root in the official layout
+                  split:str='Training', # Training, Validation or Test
+                  task:int=1, # 1 or 3
+                  policy:str='stop', # 'stop' on any error, or 'skip' the damaged images
+                  max_skip:float=0.05, # 'skip' stops when more than this fraction of the split is damaged
+                  workers=None, # reading threads (None: up to 8)
+                 ) -> pd.DataFrame:
     "Index of `split` after checking every file; `policy` 'stop' raises on any error, 'skip' drops bad images."
-    if policy not in ('stop', 'skip'): raise ValueError(f"policy must be 'stop' or 'skip', not {policy!r}")
+    need(policy in ('stop', 'skip'), 'on_bad_data', f"policy must be 'stop' or 'skip', not {policy!r}")
+    need(task in (1, 3), 'task', f"must be 1 or 3, got {task!r}")
     check = _check_task1_split if task == 1 else _check_task3_split
     probs = check(root, split, workers or min(8, os.cpu_count() or 1))
     for p in probs:
         if p.level == 'warning': warnings.warn(str(p))
     errors = [p for p in probs if p.level == 'error']
-    df = index_task1(root, split) if task == 1 else index_task3(root, split)
-    if not errors: return df
+    index = _index1 if task == 1 else _index3
+    if not errors: return index(root, split)
     listing = '\n'.join(map(str, errors))
     if policy == 'stop':
         raise IsicDataError(root, f"{len(errors)} problem(s) in the {split} split:\n{listing}\n",
                             "fix or remove these files, or pass policy='skip' (--on-bad-data skip) to leave them out")
-    bad_ids = {m.group(0) for p in errors for m in [ID_RE.search(Path(p.path).name)] if m}
+    bad_ids = _ids_in(errors)
     if any(ID_RE.search(Path(p.path).name) is None for p in errors):
         raise IsicDataError(root, f"problems that no image can be skipped for:\n{listing}", "fix these files first")
+    df = index(root, split, strict=False)
     frac = df.image_id.isin(bad_ids).mean()
     if frac > max_skip:
-        raise IsicDataError(root, f"{frac:.1%} of the {split} split is damaged (more than max_skip={max_skip:.0%}):\n{listing}",
-                            "fix the data (re-download) rather than skip this much")
+        raise IsicDataError(root, f"{frac:.1%} of the {split} split is damaged (more than max_skip={max_skip:.0%}):"
+                            f"\n{listing}", "fix the data (re-download) rather than skip this much")
     print(f"skipping {int(df.image_id.isin(bad_ids).sum())} of {len(df)} {split} images:\n{listing}", file=sys.stderr)
     return df[~df.image_id.isin(bad_ids)].reset_index(drop=True)
 
 # %% ../nbs/02_data.ipynb #0bb1f825
-def make_folds(df:pd.DataFrame, n_folds:int=3, seed:int=42, stratify:str|None=None, group:str|None=None) -> np.ndarray:
+def make_folds(df:pd.DataFrame, # the index: one row per image
+               n_folds:int=3, # folds; 1: one seeded 20% validation split
+               seed:int=42, # seed of the shuffle
+               stratify:str|None=None, # column to stratify by (e.g. 'label')
+               group:str|None=None, # column whose values never span folds (e.g. 'lesion_id')
+              ) -> np.ndarray: # the fold each row is validated in (-1: always trained on)
     "Fold of each row (validated in that fold); `n_folds=1` gives one seeded 20% validation split (fold 0, rest -1)."
     from sklearn.model_selection import StratifiedGroupKFold, GroupKFold, StratifiedKFold, KFold
     n = len(df)
     y = df[stratify].to_numpy() if stratify else np.zeros(n)
     g = df[group].to_numpy() if group else np.arange(n)
-    k = 5 if n_folds == 1 else n_folds
-    if n < k: raise ValueError(f"{n} images cannot make {k} folds")
+    need(int(n_folds) == n_folds and n_folds >= 1, 'folds', f"must be a whole number >= 1, got {n_folds!r}")
+    k = 5 if n_folds == 1 else int(n_folds)
+    need(n >= k, 'folds', f"{n} images cannot make {k} folds", "use fewer folds")
     if stratify and group: kf = StratifiedGroupKFold(k, shuffle=True, random_state=seed)
     elif group: kf = GroupKFold(k)
     elif stratify: kf = StratifiedKFold(k, shuffle=True, random_state=seed)
     else: kf = KFold(k, shuffle=True, random_state=seed)
     if group and not stratify:  # GroupKFold has no shuffle: permute the groups ourselves
-        uniq = np.unique(g); perm = np.random.default_rng(seed).permutation(len(uniq)); g = perm[np.searchsorted(uniq, g)]
+        uniq = np.unique(g); perm = np.random.default_rng(seed).permutation(len(uniq))
+        g = perm[np.searchsorted(uniq, g)]
     folds = np.full(n, -1)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # sklearn warns when a class has fewer members than folds
@@ -272,17 +508,30 @@ def make_folds(df:pd.DataFrame, n_folds:int=3, seed:int=42, stratify:str|None=No
     return folds
 
 # %% ../nbs/02_data.ipynb #68b88841
-def dataset_key(root) -> str:
+def dataset_key(root, # a data root
+               ) -> str:
     "A cache-safe name for a data root: its folder name plus 8 hex digits of its absolute path."
     p = Path(root).resolve()
     return f"{p.name}-{hashlib.sha1(str(p).encode()).hexdigest()[:8]}"
 
-def folds_for(root, split:str='Training', task:int=1, n_folds:int=3, seed:int=42, cache=None, df=None) -> pd.DataFrame:
+def _saved_folds(path:Path) -> pd.DataFrame|None:
+    "The folds CSV at `path`, or None (with a message) when it is unreadable: it is then made again."
+    try: return pd.read_csv(path, dtype={'image_id': str, 'fold': int})[['image_id', 'fold']]
+    except Exception as e:
+        print(f"{path}: unreadable ({type(e).__name__}); making new folds", file=sys.stderr); return None
+
+def folds_for(root, # data root in the official layout
+              split:str='Training', # the split to fold
+              task:int=1, # 1 (plain folds) or 3 (stratified by label, grouped by lesion_id)
+              n_folds:int=3, # folds (1: one 20% validation split)
+              seed:int=42, # seed of the folds
+              cache=None, # cache root (default `cache_root()`)
+              df=None, # the index (default: `index_task1`/`index_task3` of the split)
+             ) -> pd.DataFrame: # `image_id, fold`
     "`image_id, fold` for a split, saved as CSV under the cache and reused while the images are the same."
     df = df if df is not None else (index_task1(root, split) if task == 1 else index_task3(root, split))
     path = cache_root(cache)/'folds'/f"{dataset_key(root)}-{split}-task{task}-{n_folds}fold-seed{seed}.csv"
-    if path.exists():
-        saved = pd.read_csv(path, dtype={'image_id': str, 'fold': int})
+    if path.exists() and (saved := _saved_folds(path)) is not None:
         if sorted(saved.image_id) == sorted(df.image_id): return df[['image_id']].merge(saved, on='image_id')
         print(f"{path}: the images changed since these folds were made; making new ones", file=sys.stderr)
     kw = dict(stratify='label', group='lesion_id') if task == 3 else {}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_metrics.ipynb #4020b590
 from __future__ import annotations
-import argparse, json, re, sys, warnings
+import os, argparse, json, re, sys, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -15,15 +15,16 @@ with warnings.catch_warnings():  # fastai 2.8.7 calls torch.jit.script at import
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.learner import Metric
     from fastai.torch_core import to_detach
-from .core import CLASSES, IsicDataError, atomic_path, image_id, mask_name
+from .core import CLASSES, IsicDataError, SettingError, atomic_path, image_id, mask_name
+from .data import entry_problem
 
 # %% auto #0
-__all__ = ['binarize', 'confusion', 'jaccard', 'dice', 'threshold_jaccard', 'image_scores', 'seg_scores', 'IsicScoreWarning',
-           'mask_value_problem', 'load_mask', 'match_predictions', 'load_mask_pair', 'iter_mask_pairs',
-           'score_seg_dirs', 'to_labels', 'per_class_recall', 'balanced_accuracy', 'read_truth_csv', 'read_pred_csv',
-           'score_cls_csv', 'mask_to_uint8', 'write_mask', 'write_task3_csv', 'seg_batch_scores', 'PerImageSegMetric',
-           'ThresholdJaccard', 'MeanJaccard', 'MeanDice', 'cls_batch_counts', 'BalancedAccuracy', 'isic_score_seg_cli',
-           'isic_score_cls_cli']
+__all__ = ['PREDICTIONS_MARKER', 'binarize', 'confusion', 'jaccard', 'dice', 'threshold_jaccard', 'image_scores', 'seg_scores',
+           'IsicScoreWarning', 'mask_value_problem', 'load_mask', 'match_predictions', 'load_mask_pair',
+           'iter_mask_pairs', 'score_seg_dirs', 'to_labels', 'per_class_recall', 'balanced_accuracy', 'read_truth_csv',
+           'read_pred_csv', 'score_cls_csv', 'mask_to_uint8', 'write_mask', 'write_task3_csv', 'seg_batch_scores',
+           'PerImageSegMetric', 'ThresholdJaccard', 'MeanJaccard', 'MeanDice', 'cls_batch_counts', 'BalancedAccuracy',
+           'isic_score_seg_cli', 'isic_score_cls_cli']
 
 # %% ../nbs/05_metrics.ipynb #f5fd9b8b
 def binarize(arr) -> np.ndarray:
@@ -103,11 +104,13 @@ def load_mask(path, # a mask PNG (or any image Pillow reads)
     fix = "save masks as single-channel 8-bit greyscale PNG (mode L) with values 0/255, e.g. with write_mask"
     if path.is_dir(): raise IsicDataError(path, "is a folder, not a mask image", "remove it or rename it")
     if not path.exists(): raise IsicDataError(path, "no such file", "check the path")
+    if (why := entry_problem(path)) is not None: raise IsicDataError(path, why, "replace it with a mask, or remove it")
     try:
         with Image.open(path) as im:
             im.load()
             if im.mode == '1': im = im.convert('L')
-            if im.mode != 'L': raise IsicDataError(path, f"image mode {im.mode} is not single-channel (greyscale) L", fix)
+            if im.mode != 'L':
+                raise IsicDataError(path, f"image mode {im.mode} is not single-channel (greyscale) L", fix)
             a = np.asarray(im)
     except (UnidentifiedImageError, OSError, SyntaxError) as e:
         raise IsicDataError(path, f"could not decode the image ({e})", fix) from None
@@ -117,11 +120,13 @@ def load_mask(path, # a mask PNG (or any image Pillow reads)
 
 # %% ../nbs/05_metrics.ipynb #4382f228
 _TRUTH_SKIP = {'ATTRIBUTION.txt', 'LICENSE.txt'}
+PREDICTIONS_MARKER = 'isic_fastai_predictions.json'  # what our predict command writes beside its masks: not a mask
 _TRUTH_ID = re.compile(r'ISIC_[0-9]{7}')
 
 def _folder(path, what:str) -> Path:
     p = Path(path)
-    if not p.is_dir(): raise IsicDataError(p, f"the {what} folder does not exist or is not a folder", "give an existing folder")
+    if not p.is_dir():
+        raise IsicDataError(p, f"the {what} folder does not exist or is not a folder", "give an existing folder")
     return p
 
 def match_predictions(truth_dir, # folder of truth masks `ISIC_<id>_segmentation.png`
@@ -139,16 +144,18 @@ def match_predictions(truth_dir, # folder of truth masks `ISIC_<id>_segmentation
         num = m.group(0).split('_')[1]
         cands = [p for p in preds if num in p.stem]
         if len(cands) > 1: raise IsicDataError(pred_dir, f"Multiple matching submissions for: {t.name} "
-                                               f"({', '.join(p.name for p in cands)})", f"keep one file whose name contains {num}")
+                                               f"({', '.join(p.name for p in cands)})",
+                                               f"keep one file whose name contains {num}")
         if not cands: missing.append(t.name); continue
         out.append((m.group(0), t, cands[0])); used.add(cands[0])
     if missing: raise IsicDataError(pred_dir, f"No matching submission for: {', '.join(missing[:5])}"
                                     + (f" and {len(missing) - 5} more" if len(missing) > 5 else ''),
                                     "write one mask per truth image, named ISIC_<id>_segmentation.png")
     if not out: raise IsicDataError(truth_dir, "no truth masks in the truth folder", "point to the ground-truth folder")
-    extra = [p.name for p in preds if p not in used]
+    extra = [p.name for p in preds if p not in used and p.name != PREDICTIONS_MARKER]
     if extra: warnings.warn(f"{pred_dir}: {len(extra)} files match no truth mask and are ignored (as the scorer "
-                            f"ignores them): {', '.join(extra[:5])}{'...' if len(extra) > 5 else ''}", IsicScoreWarning, stacklevel=2)
+                            f"ignores them): {', '.join(extra[:5])}{'...' if len(extra) > 5 else ''}",
+                            IsicScoreWarning, stacklevel=2)
     return out
 
 # %% ../nbs/05_metrics.ipynb #709a1560
@@ -224,17 +231,22 @@ def read_truth_csv(path, # Task 3 ground-truth CSV (`image` + one column per cla
     fix = "give the official ground-truth CSV: image,MEL,NV,BCC,AKIEC,BKL,DF,VASC"
     if not path.is_file(): raise IsicDataError(path, "the truth CSV does not exist or is not a file", fix)
     try: t = pd.read_csv(path, header=0, encoding='utf-8')
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise IsicDataError(path, f"could not parse the truth CSV ({e})", fix) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
+        raise IsicDataError(path, f"could not parse the truth CSV ({' '.join(str(e).split())})", fix) from None
     if 'image' not in t.columns: raise IsicDataError(path, "Missing column in truth CSV: 'image'", fix)
     t = t.set_index('image')
-    if not t.index.is_unique: raise IsicDataError(path, f"duplicate truth rows: {t.index[t.index.duplicated()].unique().tolist()[:5]}", fix)
+    if not t.index.is_unique:
+        raise IsicDataError(path, f"duplicate truth rows: {t.index[t.index.duplicated()].unique().tolist()[:5]}", fix)
+    weights = [c for c in ('score_weight', 'validation_weight') if c in t.columns]
+    probs = t.drop(columns=weights)
+    if len(probs) == 0: raise IsicDataError(path, "the truth CSV has no rows", fix)
+    bad = [c for c in t.columns if not pd.api.types.is_numeric_dtype(t[c])]
+    if bad or probs.shape[1] == 0: raise IsicDataError(path, f"truth columns must be numeric class columns; bad: {bad}", fix)
+    if not (rows := t.index[~np.isfinite(t.to_numpy(np.float64)).all(1)]).empty:
+        raise IsicDataError(path, f"missing, NaN or infinite value(s) in the truth CSV for images: {rows.tolist()[:5]}",
+                            fix)
     w = t['score_weight'].astype(float) if 'score_weight' in t.columns else pd.Series(1.0, index=t.index)
     if 'ISIC_0035068' in t.index: w.loc['ISIC_0035068'] = 0.0
-    probs = t.drop(columns=[c for c in ('score_weight', 'validation_weight') if c in t.columns])
-    bad = [c for c in probs.columns if not pd.api.types.is_numeric_dtype(probs[c])]
-    if bad or probs.shape[1] == 0: raise IsicDataError(path, f"truth columns must be numeric class columns; bad: {bad}", fix)
-    if probs.isnull().any().any() or len(probs) == 0: raise IsicDataError(path, "the truth CSV has no rows or missing values", fix)
     return probs.astype(np.float64), w.rename('score_weight')
 
 # %% ../nbs/05_metrics.ipynb #026c8432
@@ -280,17 +292,22 @@ def score_cls_csv(truth_csv, # Task 3 ground-truth CSV
     truth, w = read_truth_csv(truth_csv)
     pred = read_pred_csv(pred_csv, truth.columns)
     fix = "write exactly one row per truth image"
-    if not (miss := truth.index.difference(pred.index)).empty: raise IsicDataError(pred_csv, f"Missing images in CSV: {miss.tolist()}", fix)
-    if not (extra := pred.index.difference(truth.index)).empty: raise IsicDataError(pred_csv, f"Extra images in CSV: {extra.tolist()}", fix)
+    if not (miss := truth.index.difference(pred.index)).empty:
+        padded = [i for i in pred.index if isinstance(i, str) and i != i.strip() and i.strip() in miss]
+        hint = f" (the CSV's ids have spaces around them, e.g. {padded[0]!r}: the scorer keeps them)" if padded else ''
+        raise IsicDataError(pred_csv, f"Missing images in CSV: {miss.tolist()}{hint}",
+                            fix + (": write the ids without spaces" if padded else ''))
+    if not (extra := pred.index.difference(truth.index)).empty:
+        raise IsicDataError(pred_csv, f"Extra images in CSV: {extra.tolist()}", fix)
     pred = pred.loc[truth.index]
     rec = per_class_recall(truth.values, pred.values, w.values)
     t_lab = to_labels(truth.values)
     for i, c in enumerate(truth.columns):
         pos = w.values[t_lab == i].sum()
         if pos == 0 or pos == w.values[t_lab >= 0].sum():
-            warnings.warn(f"{truth_csv}: class {c} has {'no truth rows' if pos == 0 else 'every truth row'}: the official scorer "
-                          f"crashes on this file (its partial AUC needs positives and negatives of every class); "
-                          f"the balanced accuracy here averages the classes present", 
+            warnings.warn(f"{truth_csv}: class {c} has {'no truth rows' if pos == 0 else 'every truth row'}: the "
+                          f"official scorer crashes on this file (its partial AUC needs positives and negatives of "
+                          f"every class); the balanced accuracy here averages the classes present",
                           IsicScoreWarning, stacklevel=2)
     ok = rec[~np.isnan(rec)]
     return dict(balanced_accuracy=float(ok.mean()) if len(ok) else float('nan'), n=len(truth),
@@ -481,30 +498,61 @@ def _json_safe(x):
     if isinstance(x, list): return [_json_safe(v) for v in x]
     return x
 
+class _ArgError(ValueError):
+    "A bad positional argument of a scoring command (exit status 2)."
+
+def _need_path(path:str, name:str, folder:bool):
+    "`_ArgError` naming the argument `name` unless `path` is an existing folder (`folder`) or file."
+    p, what = Path(path), 'folder' if folder else 'file'
+    if not (p.is_dir() if folder else p.is_file()):
+        why = f"no such {what}" if not p.exists() else f"not a {what}"
+        raise _ArgError(f"{name} {p}: {why} -> give an existing {what}")
+
 def _run_score(fn, drop=()) -> int:
     "Run `fn`, print its dict as JSON (without `drop` keys), warnings and errors to stderr; the exit status."
+    debug = os.environ.get('ISIC_DEBUG', '') not in ('', '0')
     with warnings.catch_warnings():
         warnings.simplefilter('always', IsicScoreWarning)
         warnings.showwarning = lambda message, *a, **k: print(f"warning: {message}", file=sys.stderr)
         try: r = fn()
-        except (IsicDataError, OSError) as e:
-            print(f"error: {e}", file=sys.stderr); return 1
+        except KeyboardInterrupt: print("error: interrupted", file=sys.stderr); return 130
+        except Exception as e:
+            if debug: raise
+            code = 2 if isinstance(e, (SettingError, _ArgError)) else 1
+            msg = str(e) if isinstance(e, (IsicDataError, SettingError, _ArgError, OSError)) else \
+                  f"unexpected error ({type(e).__name__}: {e}); rerun with ISIC_DEBUG=1 to see where, and report it"
+            print(f"error: {msg}", file=sys.stderr); return code
     print(json.dumps(_json_safe({k: v for k, v in r.items() if k not in drop})))
     return 0
 
-def isic_score_seg_cli(argv:list[str]|None=None) -> int:
+def _parse(ap:argparse.ArgumentParser, argv):
+    "`ap.parse_args(argv)`, or the exit status argparse chose (2 on a bad argument, 0 for --help)."
+    try: return ap.parse_args(argv)
+    except SystemExit as e: return int(e.code or 0)
+
+def isic_score_seg_cli(argv:list[str]|None=None, # the arguments (default: the command line)
+                      ) -> int: # exit status: 0 scored, 1 bad input file, 2 bad argument
     "`isic_score_seg TRUTH_DIR PRED_DIR [--per_image]`: Task 1 scores as the official scorer computes them, as JSON."
-    ap = argparse.ArgumentParser(prog='isic_score_seg', description="Score ISIC 2018 Task 1 masks like isic-challenge-scoring 5.6.0")
+    ap = argparse.ArgumentParser(prog='isic_score_seg',
+                                 description="Score ISIC 2018 Task 1 masks like isic-challenge-scoring 5.6.0")
     ap.add_argument('truth_dir', help="folder of truth masks ISIC_<id>_segmentation.png")
     ap.add_argument('pred_dir', help="folder of predicted masks (any name containing the 7-digit id)")
     ap.add_argument('--per_image', action='store_true', help="also list the per-image scores")
-    a = ap.parse_args(argv)
-    return _run_score(lambda: score_seg_dirs(a.truth_dir, a.pred_dir), () if a.per_image else ('per_image',))
+    if isinstance(a := _parse(ap, argv), int): return a
+    def run():
+        _need_path(a.truth_dir, 'TRUTH_DIR', True); _need_path(a.pred_dir, 'PRED_DIR', True)
+        return score_seg_dirs(a.truth_dir, a.pred_dir)
+    return _run_score(run, () if a.per_image else ('per_image',))
 
-def isic_score_cls_cli(argv:list[str]|None=None) -> int:
+def isic_score_cls_cli(argv:list[str]|None=None, # the arguments (default: the command line)
+                      ) -> int: # exit status: 0 scored, 1 bad input file, 2 bad argument
     "`isic_score_cls TRUTH_CSV PRED_CSV`: Task 3 balanced accuracy as the official scorer computes it, as JSON."
-    ap = argparse.ArgumentParser(prog='isic_score_cls', description="Score an ISIC 2018 Task 3 CSV like isic-challenge-scoring 5.6.0")
+    ap = argparse.ArgumentParser(prog='isic_score_cls',
+                                 description="Score an ISIC 2018 Task 3 CSV like isic-challenge-scoring 5.6.0")
     ap.add_argument('truth_csv', help="ground-truth CSV: image + one-hot class columns")
     ap.add_argument('pred_csv', help="submission CSV: image,MEL,NV,BCC,AKIEC,BKL,DF,VASC")
-    a = ap.parse_args(argv)
-    return _run_score(lambda: score_cls_csv(a.truth_csv, a.pred_csv))
+    if isinstance(a := _parse(ap, argv), int): return a
+    def run():
+        _need_path(a.truth_csv, 'TRUTH_CSV', False); _need_path(a.pred_csv, 'PRED_CSV', False)
+        return score_cls_csv(a.truth_csv, a.pred_csv)
+    return _run_score(run)

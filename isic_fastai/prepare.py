@@ -11,14 +11,16 @@ import numpy as np, pandas as pd, cv2, torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, ImageFile
 from fastprogress.fastprogress import progress_bar
-from .core import (IsicDataError, ID_RE, SPLITS, atomic_path, cache_root, data_root, mask_name,
-                              task1_input_dir, task1_truth_dir, task3_input_dir)
+from .core import (IsicDataError, SettingError, ID_RE, SPLITS, interactive, atomic_path, cache_root, data_root, mask_name,
+                              need, check_in_dir, check_out_dir, command, task1_input_dir, task1_truth_dir,
+                              task3_input_dir)
+from .data import scan_folder, entry_problem
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'shades_of_gray', 'decode_image', 'resize_square', 'load_resized', 'prepared_dir',
-           'write_png', 'prepare_split', 'load_prepared', 'isic_prepare', 'isic_prepare_cli', 'normalize_batch',
-           'denormalize', 'affine_theta', 'to_device_async', 'warp_batch', 'BatchAugment', 'SegAugment', 'ClsAugment',
-           'inmemory_batches']
+__all__ = ['MAX_SIZE', 'CACHE_VERSION', 'isic_prepare_cli', 'IMAGENET_MEAN', 'IMAGENET_STD', 'shades_of_gray', 'decode_image',
+           'resize_square', 'load_resized', 'source_stamp', 'cache_name', 'prepared_dir', 'write_png', 'prepare_split',
+           'load_prepared', 'isic_prepare', 'normalize_batch', 'denormalize', 'affine_theta', 'to_device_async',
+           'warp_batch', 'BatchAugment', 'SegAugment', 'ClsAugment', 'inmemory_batches']
 
 # %% ../nbs/04_prepare.ipynb #a1693616
 def shades_of_gray(img:np.ndarray, # uint8 RGB image, H×W×3
@@ -44,29 +46,69 @@ def _strict_pil():
 _FIX_BAD = "the file is truncated or corrupt: re-download it (isic_download) or delete it"
 
 # %% ../nbs/04_prepare.ipynb #d5207f18
+_WIDE = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')  # 16-bit (and 32-bit integer) greyscale modes
+
+def _to_8bit(im:Image.Image, p:Path, mask:bool) -> Image.Image:
+    "A 16-bit (or 32-bit integer) greyscale image as 8-bit L, scaled by 1/257; other modes as they are."
+    if im.mode == 'F': raise IsicDataError(p, "floating-point image (mode F)", "save it as an 8-bit JPEG or PNG")
+    if im.mode not in _WIDE: return im
+    if mask: raise IsicDataError(p, f"16-bit mask (mode {im.mode}): the official scorer reads 8-bit masks only",
+                                 "save the mask as an 8-bit grey PNG (mode L) with values 0/255")
+    a = np.asarray(im).astype(np.int64)
+    if a.min() < 0 or a.max() > 65535: raise IsicDataError(p, f"integer values outside 0..65535 (mode {im.mode})",
+                                                           "save it as an 8-bit RGB JPEG or PNG")
+    if im.mode == 'I' and a.max() <= 255: return Image.fromarray(a.astype(np.uint8), 'L')  # 8-bit values, int mode
+    return Image.fromarray(((a + 128) // 257).astype(np.uint8), 'L')
+
 def decode_image(path, # a JPEG (or any image PIL reads)
                  draft:int|None=None, # decode JPEGs at the smallest DCT scale keeping both sides >= draft
                  mask:bool=False, # decode as a single-channel mask (no draft)
                  upright:bool=False, # apply the EXIF orientation (False: the stored pixel grid, as the official masks)
-                ) -> tuple[np.ndarray, tuple[int, int]]: # (uint8 H×W×3 or H×W, full (width, height) of what is returned)
+                ) -> tuple[np.ndarray, tuple[int, int]]: # (uint8 H×W×3 or H×W, full (width, height) of that)
     "Decode `path` once as RGB uint8 (or L for a mask), in its stored pixel grid unless `upright`."
     p = Path(path)
-    if not p.is_file(): raise IsicDataError(p, "file not found", "re-download the split or rebuild the index")
-    if p.stat().st_size == 0: raise IsicDataError(p, "empty file (0 bytes)", "re-download it (isic_download) or delete it")
+    if not (p.exists() or p.is_symlink()):
+        raise IsicDataError(p, "file not found", "re-download the split or rebuild the index")
+    if (why := entry_problem(p)) is not None: raise IsicDataError(p, why, "replace it with the image, or remove it")
+    if p.stat().st_size == 0:
+        raise IsicDataError(p, "empty file (0 bytes)", "re-download it (isic_download) or delete it")
+    mode = 'L' if mask else 'RGB'
     try:
         with _strict_pil(), Image.open(p) as im:
             w, h = im.size
             orientation = im.getexif().get(0x0112, 1)
             if draft and not mask: im.draft('RGB', (draft, draft))  # before the transpose: squares, so safe
             im.load()
-            up = ImageOps.exif_transpose(im) if upright else im
-            mode = 'L' if mask else 'RGB'
-            arr = np.asarray(up if up.mode == mode else up.convert(mode))
+            up = _to_8bit(ImageOps.exif_transpose(im) if upright else im, p, mask)
+            try: arr = np.asarray(up if up.mode == mode else up.convert(mode))
+            except ValueError as e: raise IsicDataError(p, f"image mode {up.mode} cannot be converted to {mode} ({e})",
+                                                        "save it as an 8-bit RGB JPEG or PNG") from None
+    except IsicDataError: raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise IsicDataError(p, f"cannot decode image ({e})", _FIX_BAD) from e
+    if mask and 0 < arr.max() <= 128:
+        raise IsicDataError(p, f"mask lesion values are all <= 128 (max {arr.max()}): binarised with > 128 like the "
+                            "official scorer, it is empty", "values must be 0/255 (multiply a 0/1 mask by 255)")
     return arr, ((h, w) if upright and orientation in (5, 6, 7, 8) else (w, h))
 
 # %% ../nbs/04_prepare.ipynb #93bcb8a6
+MAX_SIZE = 4096  # the largest square size accepted (the paper's largest is 512)
+
+def _check_sizes(sizes, flag:str='sizes') -> list[int]:
+    "`sizes` as sorted distinct ints in 1..MAX_SIZE (64, 64.0 and '64' alike); `SettingError` naming `flag` otherwise."
+    given = [sizes] if isinstance(sizes, (int, float, str, np.integer)) else list(sizes)
+    try: vals = [int(s) for s in given]
+    except (TypeError, ValueError, OverflowError): vals = []
+    ok = len(vals) == len(given) > 0 and all(1 <= v <= MAX_SIZE and float(v) == float(s) for v, s in zip(vals, given))
+    need(ok, flag, f"sizes must be whole numbers from 1 to {MAX_SIZE}, got {given}", "e.g. --sizes 128 256 512")
+    return sorted(set(vals))
+
+def _check_workers(workers) -> int|None:
+    "`workers` when it is None or a whole number >= 1; `SettingError` naming --workers otherwise."
+    ok = workers is None or isinstance(workers, (int, np.integer)) and not isinstance(workers, bool) and workers >= 1
+    need(ok, 'workers', f"must be at least 1, got {workers!r}", "or leave it out: every core")
+    return workers
+
 def resize_square(arr:np.ndarray, # uint8 H×W×3 image or H×W mask
                   size:int, # side of the square output
                   mask:bool=False, # nearest neighbour, then re-binarise `> 128` to 0/255
@@ -85,12 +127,14 @@ def load_resized(path, # image (JPEG) or mask (PNG) file
                  p:float=6, # Shades of Gray norm
                 ) -> dict[int, np.ndarray]: # {size: uint8 S×S×3 image, or S×S mask}
     "Decode `path` once (reduced DCT scale for the largest size) and resize it to each square size."
-    sizes = sorted({int(s) for s in sizes})
+    sizes = _check_sizes(sizes)
     arr, _ = decode_image(path, draft=None if mask else sizes[-1], mask=mask)
     if colour_constancy and not mask: arr = shades_of_gray(arr, p)
     return {s: resize_square(arr, s, mask=mask) for s in sizes}
 
 # %% ../nbs/04_prepare.ipynb #c0cf3d4a
+CACHE_VERSION = 1  # raise it when a change to decoding or resizing changes the cached pixels
+
 def _ids(df:pd.DataFrame) -> list[str]:
     "Image ids of `df` (its `image_id` column, else taken from the file names)."
     if 'image_id' in df: return [str(i) for i in df['image_id']]
@@ -100,6 +144,31 @@ def _mask_paths(df:pd.DataFrame) -> list[str|None]:
     "The `mask` column as strings, None where a row has no mask (or there is no column)."
     if 'mask' not in df: return [None] * len(df)
     return [None if (m is None or (isinstance(m, float) and np.isnan(m))) else str(m) for m in df['mask']]
+
+def source_stamp(path, # the source image or mask file
+                ) -> str|None: # 10 hex digits, None when the file cannot be read
+    "10 hex digits of the source's absolute path, size, mtime_ns and `CACHE_VERSION`; None when it cannot be read."
+    try: st = os.stat(path)
+    except (OSError, TypeError, ValueError): return None
+    key = f"{CACHE_VERSION}\n{os.path.abspath(path)}\n{st.st_size}\n{st.st_mtime_ns}"
+    return hashlib.sha1(key.encode()).hexdigest()[:10]
+
+def cache_name(image_id:str, # the image id, e.g. ISIC_0000001
+               source, # the image (or mask) file the cached PNG is made from
+              ) -> str|None: # `{image_id}-{stamp}.png`, None when the source cannot be read
+    "File name of the cached PNG of `image_id` made from `source`: it changes when the source changes."
+    s = source_stamp(source)
+    return None if s is None else f"{image_id}-{s}.png"
+
+def _cached_ids(folder:Path) -> dict[str, list[str]]:
+    "`{image_id: [file names]}` of the cached PNGs in `folder` (`{id}-{stamp}.png`, or the stamp-less `{id}.png`)."
+    out = {}
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for e in os.scandir(folder):
+            if e.name.endswith('.png') and not e.name.startswith('.'):
+                stem = e.name[:-4]
+                out.setdefault(stem.rsplit('-', 1)[0] if '-' in stem else stem, []).append(e.name)
+    return out
 
 def prepared_dir(df:pd.DataFrame, # index with an `image` column (paths of the JPEGs)
                  size:int, # square size
@@ -115,25 +184,28 @@ def prepared_dir(df:pd.DataFrame, # index with an `image` column (paths of the J
     return cache_root(cache)/'prepared'/f"{name}-{h}"/f"{int(size)}{'-sog' if colour_constancy else ''}"
 
 # %% ../nbs/04_prepare.ipynb #24eef4b9
-def write_png(arr:np.ndarray, dest) -> Path:
+def write_png(arr:np.ndarray, # uint8 H×W×3 image or H×W mask
+              dest, # the PNG to write
+             ) -> Path:
     "Write `arr` as a PNG atomically (fast zlib level: the cache is rebuilt rather than archived); returns `dest`."
     with atomic_path(dest) as tmp: Image.fromarray(arr).save(tmp, format='PNG', compress_level=1)
     return Path(dest)
 
 def _prepare_one(job:tuple) -> tuple|None:
     "Decode one image (and mask) once and write its missing sizes; returns (path, problem, fix) on bad input."
-    iid, img, msk, todo, cc, draft = job  # todo: [(size, folder, write_image, write_mask)]
+    img, msk, todo, cc, draft = job  # todo: [(size, image file to write or None, mask file to write or None)]
     try:
         arr, full = decode_image(img, draft=draft)
         if cc: arr = shades_of_gray(arr)
         marr = None
-        if any(t[3] for t in todo):
+        if msk is not None:
             marr, mfull = decode_image(msk, mask=True)
-            if mfull != full: raise IsicDataError(msk, f"mask is {mfull[0]}x{mfull[1]} but its image is {full[0]}x{full[1]}",
-                                                  "re-extract the ground truth zip of this split")
-        for size, folder, wi, wm in todo:
-            if wi: write_png(resize_square(arr, size), Path(folder)/'images'/f'{iid}.png')
-            if wm: write_png(resize_square(marr, size, mask=True), Path(folder)/'masks'/f'{iid}.png')
+            if mfull != full:
+                raise IsicDataError(msk, f"mask is {mfull[0]}x{mfull[1]} but its image is {full[0]}x{full[1]}",
+                                    "re-extract the ground truth zip of this split")
+        for size, wi, wm in todo:
+            if wi: write_png(resize_square(arr, size), wi)
+            if wm: write_png(resize_square(marr, size, mask=True), wm)
     except IsicDataError as e: return (str(e.path), e.problem, e.fix)
     return None
 
@@ -142,6 +214,22 @@ def _worker_init():
     cv2.setNumThreads(1)
 
 # %% ../nbs/04_prepare.ipynb #67195556
+def _plan(df:pd.DataFrame, dirs:dict) -> tuple[list, list]:
+    "Jobs for the images whose current PNGs are missing, and the stale cached files of `df`'s images."
+    listed = {(s, kind): _cached_ids(d/kind) for s, d in dirs.items() for kind in ('images', 'masks')}
+    jobs, stale = [], []
+    for iid, img, msk in zip(_ids(df), df['image'], _mask_paths(df)):
+        want = {'images': cache_name(iid, img), 'masks': cache_name(iid, msk) if msk is not None else None}
+        todo = []
+        for s, d in dirs.items():
+            names = {k: listed[s, k].get(iid, []) for k in ('images', 'masks')}
+            stale += [d/k/n for k in names for n in names[k] if n != want[k] and (k == 'images' or msk is not None)]
+            dest = lambda k: None if want[k] in names[k] else d/k/(want[k] or f'{iid}-unreadable.png')  # (fails first)
+            wi, wm = dest('images'), None if msk is None else dest('masks')
+            if wi or wm: todo.append((s, wi, wm))
+        if todo: jobs.append((str(img), msk, todo))
+    return jobs, stale
+
 def prepare_split(df:pd.DataFrame, # index: `image_id`, `image`, optional `mask` (None where absent)
                   sizes=(128, 256, 512), # square sizes to cache
                   cache=None, # cache root (default `cache_root()`: `$ISIC_CACHE` or `data/cache`)
@@ -149,17 +237,13 @@ def prepare_split(df:pd.DataFrame, # index: `image_id`, `image`, optional `mask`
                   workers:int|None=None, # processes (None: `os.cpu_count()`; 1: in this process)
                   progress:bool=True, # show a progress bar
                  ) -> dict[int, Path]: # {size: prepared folder}
-    "Decode each image once, resize to every size and write the missing PNGs (images and masks) to the cache."
-    sizes = sorted({int(s) for s in sizes})
-    if not sizes or sizes[0] < 1: raise ValueError(f"sizes must be positive integers, got {sizes}")
+    "Decode each image once, resize to every size and write the missing or stale PNGs (images and masks) to the cache."
+    sizes, _ = _check_sizes(sizes), _check_workers(workers)
+    check_out_dir(cache_root(cache), 'cache')
     dirs = {s: prepared_dir(df, s, cache, colour_constancy) for s in sizes}
     for d in dirs.values(): (d/'images').mkdir(parents=True, exist_ok=True)
-    jobs = []
-    for iid, img, msk in zip(_ids(df), df['image'], _mask_paths(df)):
-        todo = [(s, str(d), not (d/'images'/f'{iid}.png').exists(),
-                 msk is not None and not (d/'masks'/f'{iid}.png').exists()) for s, d in dirs.items()]
-        todo = [t for t in todo if t[2] or t[3]]
-        if todo: jobs.append((iid, str(img), msk, todo, colour_constancy, sizes[-1]))  # DCT scale of the largest
+    plan, stale = _plan(df, dirs)
+    jobs = [(img, msk, todo, colour_constancy, sizes[-1]) for img, msk, todo in plan]  # DCT scale of the largest size
     n = min(workers or os.cpu_count() or 1, len(jobs))
     errors = []
     if jobs:
@@ -169,8 +253,9 @@ def prepare_split(df:pd.DataFrame, # index: `image_id`, `image`, optional `mask`
                 pool = stack.enter_context(ProcessPoolExecutor(n, mp_context=multiprocessing.get_context('spawn'),
                                                                initializer=_worker_init))
                 results = pool.map(_prepare_one, jobs, chunksize=max(1, min(16, len(jobs) // (8 * n))))
-            for r in (progress_bar(results, total=len(jobs)) if progress else results):
+            for r in (progress_bar(results, total=len(jobs)) if progress and interactive() else results):
                 if r is not None: errors.append(r)
+    for f in stale: f.unlink(missing_ok=True)
     if errors:
         for path, problem, _ in errors[:20]: print(f"bad input: {path}: {problem}")
         path, problem, fix = errors[0]
@@ -183,6 +268,19 @@ def _read_png(path:Path, rgb:bool) -> np.ndarray|None:
     a = cv2.imread(str(path), cv2.IMREAD_COLOR if rgb else cv2.IMREAD_GRAYSCALE)
     return None if a is None else (cv2.cvtColor(a, cv2.COLOR_BGR2RGB) if rgb else a)
 
+def _current(folder:Path, ids:list, sources:list, kind:str, fix:str) -> list[Path]:
+    "The cached PNG of each id for its source's current stamp; IsicDataError when some are missing or stale."
+    listed, files, missing = _cached_ids(folder), [], []
+    for iid, src in zip(ids, sources):
+        name = None if src is None else cache_name(iid, src)
+        if name is not None and name in listed.get(iid, ()): files.append(folder/name); continue
+        why = ("no source file" if src is None else f"its source {src} cannot be read" if name is None else
+               "stale: its source changed since it was prepared" if iid in listed else "not prepared")
+        missing.append(f"{iid}: {why}")
+    if missing:
+        raise IsicDataError(folder, f"{len(missing)} of {len(ids)} prepared {kind} missing (first {missing[0]})", fix)
+    return files
+
 def load_prepared(df:pd.DataFrame, # index: `image_id`, `image`, optional `mask`
                   size:int, # square size prepared with `prepare_split` / `isic_prepare`
                   cache=None, # cache root (default `cache_root()`)
@@ -190,41 +288,52 @@ def load_prepared(df:pd.DataFrame, # index: `image_id`, `image`, optional `mask`
                   workers:int|None=None, # reading threads (None: up to 8)
                  ) -> tuple[np.ndarray, np.ndarray|None]: # (images N×S×S×3, masks N×S×S or None), uint8
     "The prepared split in memory, in `df` order; masks only when the index has them."
-    d, ids = prepared_dir(df, size, cache, colour_constancy), _ids(df)
-    has_mask = any(m is not None for m in _mask_paths(df))
-    fix = (f"prepare it first: isic_prepare --data ROOT --split SPLIT --sizes {size}{' --task 3' if 'label' in df else ''}"
-           f"{' --colour-constancy' if colour_constancy else ''} --cache {cache_root(cache)} (or prepare_split)")
-    for kind in ['images'] + (['masks'] if has_mask else []):
-        missing = [i for i in ids if not (d/kind/f'{i}.png').exists()]
-        if missing: raise IsicDataError(d/kind, f"{len(missing)} of {len(ids)} prepared {kind} missing (first {missing[0]})", fix)
+    d, ids, mpaths = prepared_dir(df, size, cache, colour_constancy), _ids(df), _mask_paths(df)
+    has_mask = any(m is not None for m in mpaths)
+    fix = (f"prepare it first: isic_prepare --data ROOT --split SPLIT --sizes {size}"
+           f"{' --task 3' if 'label' in df else ''}{' --colour-constancy' if colour_constancy else ''} "
+           f"--cache {cache_root(cache)} (or prepare_split)")
+    files = {'images': _current(d/'images', ids, [str(p) for p in df['image']], 'images', fix)}
+    if has_mask: files['masks'] = _current(d/'masks', ids, mpaths, 'masks', fix)
     imgs = np.empty((len(ids), size, size, 3), np.uint8)
     masks = np.empty((len(ids), size, size), np.uint8) if has_mask else None
     def fill(k):
         for kind, out in (('images', imgs), ('masks', masks)):
             if out is None: continue
-            a = _read_png(d/kind/f'{ids[k]}.png', kind == 'images')
+            a = _read_png(files[kind][k], kind == 'images')
             if a is None or a.shape != out.shape[1:]:
-                raise IsicDataError(d/kind/f'{ids[k]}.png', f"unreadable or not {size}x{size}", f"delete it, then {fix}")
+                raise IsicDataError(files[kind][k], f"unreadable or not {size}x{size}", f"delete it, then {fix}")
             out[k] = a
     with ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as ex: list(ex.map(fill, range(len(ids))))
     return imgs, masks
 
 # %% ../nbs/04_prepare.ipynb #9b0f211b
+def _refuse_scan(probs:list):
+    if probs: raise IsicDataError(probs[0].path, probs[0].problem + (f" (and {len(probs) - 1} more problem(s): "
+                                  "isic_check ROOT lists them)" if len(probs) > 1 else ''), probs[0].fix)
+
 def _scan_split(root, split:str='Training', task:int=1) -> pd.DataFrame:
     "Tiny local index of a split in the official layout: `image_id`, `image`, `mask` (None without ground truth)."
-    if task not in (1, 3): raise ValueError(f"task must be 1 or 3, got {task}")
+    need(task in (1, 3), 'task', f"task must be 1 or 3, got {task!r}")
+    need(split in SPLITS, 'split', f"unknown split {split!r}", f"use one of {', '.join(SPLITS)}")
     idir = task1_input_dir(root, split) if task == 1 else task3_input_dir(root, split)
-    if not idir.is_dir(): raise IsicDataError(idir, "input folder not found", f"download the {split} split (isic_download) or pass the data root with --data")
-    imgs = sorted(p for p in idir.iterdir() if p.suffix.lower() in ('.jpg', '.jpeg') and ID_RE.fullmatch(p.stem))
-    if not imgs: raise IsicDataError(idir, "no ISIC_<7 digits>.jpg images", "re-extract the input zip of this split")
-    masks = [None] * len(imgs)
+    if not idir.is_dir():
+        raise IsicDataError(idir, "input folder not found" if not idir.exists() else "the input folder is a file",
+                            f"download the {split} split (isic_download) or pass the data root with --data")
+    found, probs = scan_folder(idir)
+    _refuse_scan(probs)
+    if not found: raise IsicDataError(idir, "no ISIC_<7 digits>.jpg images", "re-extract the input zip of this split")
+    ids = sorted(found)
+    masks = [None] * len(ids)
     tdir = task1_truth_dir(root, split) if task == 1 else None
     if tdir is not None and tdir.is_dir():
-        masks = [tdir/mask_name(p.stem) for p in imgs]
-        missing = [m for m in masks if not m.is_file()]
-        if missing: raise IsicDataError(missing[0], f"mask missing ({len(missing)} of {len(imgs)} images have none)",
-                                        "re-extract the ground truth zip of this split")
-    return pd.DataFrame(dict(image_id=[p.stem for p in imgs], image=[str(p) for p in imgs],
+        mfound, mprobs = scan_folder(tdir, 'mask')
+        _refuse_scan(mprobs)
+        missing = [i for i in ids if i not in mfound]
+        if missing: raise IsicDataError(tdir/mask_name(missing[0]), f"mask missing ({len(missing)} of {len(ids)} "
+                                        "images have none)", "re-extract the ground truth zip of this split")
+        masks = [mfound[i] for i in ids]
+    return pd.DataFrame(dict(image_id=ids, image=[str(found[i]) for i in ids],
                              mask=[None if m is None else str(m) for m in masks]))
 
 # %% ../nbs/04_prepare.ipynb #247df8b5
@@ -238,24 +347,26 @@ def isic_prepare(root=None, # data root in the official layout (default `data_ro
                  progress:bool=True, # show a progress bar
                 ) -> dict[int, Path]: # {size: prepared folder}
     "Resize cache of one split of the official layout: scan it, then `prepare_split`."
-    df = _scan_split(data_root(root), split, task)
+    sizes, _ = _check_sizes(sizes), _check_workers(workers)
+    check_out_dir(cache_root(cache), 'cache')
+    df = _scan_split(check_in_dir(data_root(root), 'data', 'data root'), split, task)
     return prepare_split(df, sizes, cache, colour_constancy, workers, progress)
 
 # %% ../nbs/04_prepare.ipynb #ef0c4171
-def isic_prepare_cli(argv:list[str]|None=None):
-    "Console script `isic_prepare`: decode a split once into the square resize cache."
-    ap = argparse.ArgumentParser(prog='isic_prepare', description=isic_prepare.__doc__)
-    ap.add_argument('--data', default=None, help="data root in the official layout (default $ISIC_DATA or data/ISIC2018)")
-    ap.add_argument('--split', default='Training', choices=SPLITS)
-    ap.add_argument('--sizes', type=int, nargs='+', default=[128, 256, 512], help="square sizes (default 128 256 512)")
-    ap.add_argument('--task', type=int, default=1, choices=(1, 3))
-    ap.add_argument('--colour-constancy', action='store_true', help="Shades of Gray images (a separate cache)")
-    ap.add_argument('--cache', default=None, help="cache root (default $ISIC_CACHE or data/cache)")
-    ap.add_argument('--workers', type=int, default=None, help="processes (default: every core)")
-    a = ap.parse_args(argv)
-    try: out = isic_prepare(a.data, a.split, a.sizes, a.task, a.cache, a.colour_constancy, a.workers)
-    except IsicDataError as e: ap.exit(2, f"isic_prepare: {e}\n")
-    for s, d in out.items(): print(f"{s} px: {d}")
+def _prepare_cmd(data:str|None=None, # data root in the official layout (default $ISIC_DATA or data/ISIC2018)
+                 split:str='Training', # Training, Validation or Test
+                 sizes:tuple[int, ...]=(128, 256, 512), # square sizes to cache
+                 task:int=1, # 1 (images + masks where present) or 3 (images only)
+                 colour_constancy:bool=False, # Shades of Gray images (a separate cache)
+                 cache:str|None=None, # cache root (default $ISIC_CACHE or data/cache)
+                 workers:int|None=None, # processes (default: every core)
+                 progress:bool=True, # show a progress bar
+                ):
+    "Decode a split of the official layout once into the square resize cache (128/256/512 px by default)."
+    out = isic_prepare(data, split, sizes, task, cache, colour_constancy, workers, progress)
+    return '\n'.join(f"{s} px: {d}" for s, d in out.items())
+
+isic_prepare_cli = command(_prepare_cmd, 'isic_prepare')  # console script: exit 0, 1 bad data, 2 bad flag
 
 # %% ../nbs/04_prepare.ipynb #b25776eb
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # torchvision's ImageNet statistics (the pretrained encoders')
@@ -293,7 +404,8 @@ def affine_theta(angle, # degrees, positive = counter-clockwise on screen (scala
                  dihedral=0, # 0-3: quarter turns (like `torch.rot90` k); 4-7: horizontal flip, then k-4 turns
                 ) -> torch.Tensor: # (B,2,3) float32, output → input coordinates, for `F.affine_grid`
     "Affine matrices (one per sample) of dihedral element, rotation, zoom and shift, composed into one."
-    a, z, tx, ty, k = torch.broadcast_tensors(*(torch.as_tensor(v, dtype=torch.float32) for v in (angle, zoom, tx, ty, dihedral)))
+    a, z, tx, ty, k = torch.broadcast_tensors(*(torch.as_tensor(v, dtype=torch.float32)
+                                                for v in (angle, zoom, tx, ty, dihedral)))
     a, z, tx, ty, k = (v.reshape(-1) for v in (a, z, tx, ty, k))
     rad = torch.deg2rad(a)
     rot = torch.stack([torch.stack([rad.cos(), -rad.sin()], -1), torch.stack([rad.sin(), rad.cos()], -1)], -2)
@@ -331,7 +443,8 @@ class BatchAugment:
                  mask_mode:str='bilinear', # masks: 'bilinear' then >= 0.5, or 'nearest'
                 ):
         self.max_rotate, self.max_zoom, self.max_lighting, self.dihedral = max_rotate, max_zoom, max_lighting, dihedral
-        self.p_affine, self.p_lighting, self.padding_mode, self.mask_mode = p_affine, p_lighting, padding_mode, mask_mode
+        self.p_affine, self.p_lighting = p_affine, p_lighting
+        self.padding_mode, self.mask_mode = padding_mode, mask_mode
 
     def _rand(self, n:int, g:torch.Generator|None) -> torch.Tensor:
         "`n` uniform draws from `g` (made on its device), returned on the CPU."
@@ -376,7 +489,8 @@ def _mask_n1hw(m) -> torch.Tensor:
     "A mask batch (B,S,S) or (B,1,S,S) (uint8 0/255 or 0/1, bool, float) as float (B,1,S,S) in {0,1}."
     m = torch.as_tensor(m)
     if m.ndim == 3: m = m.unsqueeze(1)
-    if m.ndim != 4 or m.shape[1] != 1: raise ValueError(f"expected a mask batch (B,H,W) or (B,1,H,W), got {tuple(m.shape)}")
+    if m.ndim != 4 or m.shape[1] != 1:
+        raise ValueError(f"expected a mask batch (B,H,W) or (B,1,H,W), got {tuple(m.shape)}")
     return (m > 0.5 if m.is_floating_point() else m > 0).float()
 
 class SegAugment(BatchAugment):
@@ -424,5 +538,6 @@ def inmemory_batches(*arrays, # numpy arrays or tensors of the same length (imag
         out = [t[j.to(t.device)] for t in ts]
         if dev is not None:
             pin = dev.type == 'cuda' and torch.cuda.is_available()
-            out = [o.pin_memory().to(dev, non_blocking=True) if pin and o.device.type == 'cpu' else o.to(dev) for o in out]
+            out = [o.pin_memory().to(dev, non_blocking=True) if pin and o.device.type == 'cpu' else o.to(dev)
+                   for o in out]
         yield tuple(out)

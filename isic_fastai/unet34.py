@@ -17,10 +17,10 @@ from fastai.vision.models.unet import DynamicUnet
 from .core import IsicDataError
 
 # %% auto #0
-__all__ = ['RESNET_BODY', 'seg_meta', 'unet34_splitter', 'UnetBlock', 'resnet_body', 'unwrap_model', 'bn_layers',
-           'apply_bn_freeze', 'Unet34', 'train_gflops', 'resnet_weights_url', 'resnet_weights_path',
-           'load_resnet_weights', 'make_seg_model', 'seg_encoder', 'seg_splitter', 'freeze_encoder', 'unfreeze_encoder',
-           'BnFreezeEncoder', 'bn_stats', 'bce_loss', 'soft_jaccard_loss', 'bce_jaccard_loss', 'SegLoss']
+__all__ = ['RESNET_BODY', 'seg_meta', 'UnetBlock', 'resnet_body', 'unwrap_model', 'bn_layers', 'apply_bn_freeze', 'Unet34',
+           'train_gflops', 'resnet_weights_url', 'resnet_weights_path', 'load_resnet_weights', 'make_seg_model',
+           'seg_encoder', 'seg_splitter', 'freeze_to', 'BnFreeze', 'bn_stats', 'bce_loss', 'soft_jaccard_loss',
+           'bce_jaccard_loss', 'SegLoss']
 
 # %% ../nbs/06_unet34.ipynb #0d3995a5
 class UnetBlock(nn.Module):
@@ -211,37 +211,26 @@ def seg_splitter(model:nn.Module, cut:int|None=None) -> list:
     groups = [enc] if cut is None else [enc[:cut], enc[cut:]]
     return [list(g.parameters()) for g in groups] + [[p for p in unwrap_model(model).parameters() if id(p) not in in_enc]]
 
-unet34_splitter = seg_splitter  # the same function under the name the paper's model suggests
-
 # %% ../nbs/06_unet34.ipynb #a581197e
-def freeze_encoder(model:nn.Module,  # Unet34 or DynamicUnet (compiled or not)
-                   bn_frozen:bool=True,  # keep the frozen part's BatchNorm statistics frozen (eval mode)
-                   n:int|None=None) -> nn.Module:  # freeze only encoder children 0..n-1 (None: the whole encoder)
-    "Stage one: the encoder (or its first `n` children) stops learning; the decoder learns."
-    enc, m = seg_encoder(model), unwrap_model(model)
-    for p in m.parameters(): p.requires_grad_(True)
-    for l in bn_layers(m): l.bn_freeze = False
-    for i, child in enumerate(enc.children()):
-        if n is None or i < n:
-            for p in child.parameters(): p.requires_grad_(False)
-            for l in bn_layers(child): l.bn_freeze = bn_frozen
-    apply_bn_freeze(m)
-    return model
-
-def unfreeze_encoder(model:nn.Module,  # Unet34 or DynamicUnet (compiled or not)
-                     bn_frozen:bool=True,  # keep the encoder's BatchNorm statistics frozen, as the paper did
-                     decoder_bn_frozen:bool=False) -> nn.Module:  # freeze the decoder's BatchNorm too (fastai 0.7's bn_freeze(True))
-    "Stage two: every parameter learns; BatchNorm statistics stay frozen unless `bn_frozen=False`."
-    enc, m = seg_encoder(model), unwrap_model(model)
-    for p in m.parameters(): p.requires_grad_(True)
-    in_enc = {id(l) for l in bn_layers(enc)}
-    for l in bn_layers(m): l.bn_freeze = bn_frozen if id(l) in in_enc else decoder_bn_frozen
+def freeze_to(model:nn.Module,  # a Unet34, DynamicUnet or Task 3 ClsNet (compiled or not)
+              splitter,  # its fastai splitter: layer groups, the pretrained body first, the new decoder or head last
+              n:int=1,  # groups [0, n) stop learning, their BatchNorm statistics too (0: every weight learns)
+              bn_frozen:bool=True) -> nn.Module:  # the BatchNorm statistics of every group but the last stay frozen
+    "fastai's `freeze_to(n)` with BatchNorm frozen the way fastai 0.7 froze it; returns `model`."
+    m = unwrap_model(model)
+    groups = splitter(m)
+    if not 0 <= n < len(groups): raise ValueError(f"n must be in 0..{len(groups) - 1} for {len(groups)} layer groups, got {n}")
+    frozen, body = ({id(p) for g in gs for p in g} for gs in (groups[:n], groups[:-1]))
+    for p in m.parameters(): p.requires_grad_(id(p) not in frozen)
+    for l in bn_layers(m):
+        own = {id(p) for p in l.parameters(recurse=False)}
+        l.bn_freeze = bool(own & frozen) or (bn_frozen and bool(own & body))
     apply_bn_freeze(m)
     return model
 
 # %% ../nbs/06_unet34.ipynb #8dd95a33
-class BnFreezeEncoder(Callback):
-    "Keep the BatchNorm layers marked by `freeze_encoder`/`unfreeze_encoder` in eval mode during training."
+class BnFreeze(Callback):
+    "Keep the BatchNorm layers marked by `freeze_to` in eval mode during training."
     run_after = TrainEvalCallback
     def before_train(self): apply_bn_freeze(unwrap_model(self.model))
 
