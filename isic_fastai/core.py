@@ -200,8 +200,8 @@ def at_least(name:str, v, lo, fix:str=''):
 
 # %% ../nbs/00_core.ipynb #e9706983
 class Alias(NamedTuple):
-    "A flag kept for an older spelling: it sets `field` to `value` (a flag) or to `convert(given)` (with a `type`)."
-    field: str
+    "A flag of another spelling: sets `field` to `value` (a flag), to `value(given)` (with a `type`), or a preset."
+    field: str|None  # the field it sets; None: a preset, `value` a dict of fields (those left at their default)
     help: str
     type: type|None = None
     value: object = None
@@ -284,6 +284,8 @@ def _settings_from(ns, cls):
     for name, a in cls.aliases.items():
         given = getattr(ns, f'alias:{name}')
         if given is None: continue
+        if a.field is None:  # a preset: its fields, where no flag asked for another value than the default
+            vals.update({k: v for k, v in a.value.items() if vals[k] == getattr(cls(), k)}); continue
         vals[a.field] = a.value(given) if callable(a.value) else (given if a.type is not None else a.value)
     return cls(**vals)
 

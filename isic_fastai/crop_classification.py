@@ -17,17 +17,16 @@ from .prepare import decode_image, resize_square, load_resized, shades_of_gray
 from .metrics import write_task3_csv
 from .unet34 import seg_meta
 from .training import Speed, Stage, stage_seed, train_stages, open_record, write_bundle, read_bundle, member_groups
-from .superconvergence import probs_to_mask
+from .superconvergence import probs_to_mask, mask_box, expand_box, lesion_box, crop_image
 from .segment import load_seg_ensemble, seg_image_probs, image_files
 from .snapshot_ensemble import (ClsRecipe, STRATEGIES, cls_dls, cls_learner, cls_splitter, class_balance, fit_snapshots,
                                            snapshot_path, predict_snapshots, oof_report, format_scores, load_cls_bundle,
                                            cls_training_index, train_snapshots)
 
 # %% auto #0
-__all__ = ['BOX_COLS', 'isic_train_cls_cli', 'isic_predict_cls_cli', 'check_disjoint', 'seg_training_ids', 'mask_box',
-           'expand_box', 'lesion_box', 'crop_image', 'seg_model_key', 'file_stamp', 'boxes_csv', 'lesion_boxes',
-           'crop_variant', 'box_of', 'lesion_crop', 'load_crops', 'crop_stage', 'train_crops', 'train_cls',
-           'cls_inputs', 'ensemble_probs', 'predict_cls']
+__all__ = ['BOX_COLS', 'isic_train_cls_cli', 'isic_predict_cls_cli', 'check_disjoint', 'seg_training_ids', 'seg_model_key',
+           'file_stamp', 'boxes_csv', 'lesion_boxes', 'crop_variant', 'box_of', 'lesion_crop', 'load_crops',
+           'crop_stage', 'train_crops', 'train_cls', 'cls_inputs', 'ensemble_probs', 'predict_cls']
 
 # %% ../nbs/12_crop_classification.ipynb #d1eff08b
 def check_disjoint(task1_ids,  # ids (or file names) of the images the segmentation model was trained on
@@ -47,56 +46,6 @@ def seg_training_ids(seg_dir) -> list|None:
     "Ids of the images the Task 1 model in `seg_dir` was trained on (its `folds.csv`), None when it has none."
     f = Path(seg_dir)/'folds.csv'
     return pd.read_csv(f, dtype={'image_id': str}).image_id.tolist() if f.is_file() else None
-
-# %% ../nbs/12_crop_classification.ipynb #973380da
-def mask_box(mask) -> tuple|None:
-    "Tight box `(x0, y0, x1, y1)` (half-open) of the nonzero pixels of a 2-D mask; None when there are none."
-    m = np.asarray(mask)
-    if m.ndim != 2: raise ValueError(f"a mask must be 2-D (H, W), got shape {m.shape}")
-    m = m.astype(bool)
-    rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
-    if len(rows) == 0: return None
-    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
-
-def _fit(a:int, b:int, side:int, n:int) -> tuple:
-    "Grow `[a, b)` about its centre to `side`, then shift it inside `[0, n)` where it fits."
-    extra = max(side - (b - a), 0)
-    a, b = a - extra // 2, b + extra - extra // 2
-    if b - a <= n:
-        if a < 0: a, b = 0, b - a
-        if b > n: a, b = a - (b - n), n
-    return a, b
-
-def expand_box(box,  # tight box (x0, y0, x1, y1), or None: nothing found
-               size,  # (W, H) of the image
-               margin:float=0.1,  # grow each side by this fraction of the box's width (x) or height (y)
-               square:bool=False) -> tuple:  # make the box square about its centre (where the image allows)
-    "The crop box: `box` grown by `margin`, optionally squared, kept inside the image; the whole image for None."
-    W, H = int(size[0]), int(size[1])
-    if box is None: return (0, 0, W, H)
-    x0, y0, x1, y1 = (int(v) for v in box)
-    if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H): raise ValueError(f"box {box} is not a non-empty box inside {W}x{H}")
-    px, py = math.ceil(margin * (x1 - x0)), math.ceil(margin * (y1 - y0))
-    x0, y0, x1, y1 = x0 - px, y0 - py, x1 + px, y1 + py
-    if square:
-        side = max(x1 - x0, y1 - y0)
-        (x0, x1), (y0, y1) = _fit(x0, x1, side, W), _fit(y0, y1, side, H)
-    return (max(0, x0), max(0, y0), min(W, x1), min(H, y1))
-
-def lesion_box(mask,  # (H, W) lesion mask of the whole image (bool, 0/1 or 0/255)
-               margin:float=0.1,  # see `expand_box`
-               square:bool=False) -> tuple:  # see `expand_box`
-    "The crop box of an image from its lesion mask: the tight box grown by `margin`; the whole image when the mask is empty."
-    m = np.asarray(mask)
-    return expand_box(mask_box(m), (m.shape[1], m.shape[0]), margin, square)
-
-def crop_image(img:np.ndarray,  # (H, W, ...) image
-               box) -> np.ndarray:  # (x0, y0, x1, y1) inside the image
-    "The pixels of `img` inside `box`."
-    x0, y0, x1, y1 = box
-    H, W = img.shape[:2]
-    if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H): raise ValueError(f"box {tuple(box)} is not a non-empty box inside {W}x{H}")
-    return img[y0:y1, x0:x1]
 
 # %% ../nbs/12_crop_classification.ipynb #831fa02b
 def seg_model_key(seg_dir) -> str:

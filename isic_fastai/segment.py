@@ -13,17 +13,18 @@ from fastprogress.fastprogress import progress_bar
 from .core import (IsicDataError, ID_RE, atomic_path, atomic_write_text, pick_device, mask_name, need,
                               at_least, check_in_dir, check_out_dir, command, interactive)
 from .data import index_task1
-from .prepare import load_resized, normalize_batch
+from .prepare import load_resized, normalize_batch, decode_image, shades_of_gray, resize_square
 from .unet34 import make_seg_model, seg_meta
 from .metrics import jaccard, write_mask, binarize, PREDICTIONS_MARKER
 from .training import Speed, dihedral, undo_dihedral, read_bundle, update_bundle, load_checkpoint
-from .superconvergence import SegRecipe, train_seg_folds, probs_to_mask
+from .superconvergence import (SegRecipe, train_seg_folds, probs_to_mask, mask_box, expand_box, crop_image,
+                                          paste_crop)
 from .training import draw_outline
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'MARKER', 'isic_train_seg_cli', 'isic_predict_seg_cli', 'seg_member_probs', 'seg_probs',
-           'load_seg_ensemble', 'output_stem', 'image_files', 'original_size', 'seg_image_probs', 'claim_predictions',
-           'predict_seg', 'evaluate_oof', 'plot_gallery', 'train_seg']
+           'load_seg_ensemble', 'output_stem', 'image_files', 'original_size', 'refine_probs', 'seg_image_probs',
+           'claim_predictions', 'predict_seg', 'evaluate_oof', 'plot_gallery', 'train_seg']
 
 # %% ../nbs/10_segment.ipynb #95480b0a
 def seg_member_probs(models:list, # segmentation models (logits out)
@@ -46,12 +47,12 @@ def load_seg_ensemble(model_dir, # a Task 1 model folder (train_seg's `out`, or 
     "(the fold models in eval mode, the bundle) of a Task 1 model folder."
     b = read_bundle(model_dir, task=1, archs=seg_meta)
     dev = pick_device(device)
-    models = []
-    for p in b['member_paths']:
+    def load(p):
         m = make_seg_model(b['arch'], pretrained=False, img_size=(b['size'], b['size']))
         load_checkpoint(p, m)
-        models.append(m.to(dev).eval())
-    return models, b
+        return m.to(dev).eval()
+    if b.get('refine'): b['refine_models'] = [load(p) for p in b['refine']['member_paths']]  # the second passes
+    return [load(p) for p in b['member_paths']], b
 
 # %% ../nbs/10_segment.ipynb #9748cf24
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png')
@@ -78,15 +79,28 @@ def original_size(path) -> tuple:
     "(width, height) of the image as stored: the size the official masks have."
     with Image.open(path) as im: return im.size
 
+def refine_probs(b, path, prob:np.ndarray, tta:bool=False) -> np.ndarray:
+    "The second pass: the crop around the lesion of the first pass's map `prob`, segmented again, put back (`paste_crop`)."
+    box = mask_box(probs_to_mask(prob, b))
+    if box is None: return prob  # nothing found: the first pass's answer
+    H, W = prob.shape
+    cb = expand_box(box, (W, H), b['refine']['margin'], square=True)
+    img = decode_image(path)[0]
+    if b.get('colour_constancy'): img = shades_of_gray(img)
+    x = normalize_batch(resize_square(crop_image(img, cb), b['size'])[None]).to(next(b['refine_models'][0].parameters()).device)
+    return paste_crop(seg_probs(b['refine_models'], x, tta)[0].float().cpu().numpy(), cb, (W, H))
+
 def seg_image_probs(models, b, paths, tta=False, bs=8) -> list:
-    "Probability maps (float32, at each image's original size) of the images `paths`, bundle `b`'s preprocessing."
+    "Probability maps (float32, at each image's original size) of the images `paths`, bundle `b`'s pre- and post-steps."
     dev = next(models[0].parameters()).device
     out, S = [], b['size']
     for i in range(0, len(paths), bs):
         chunk = paths[i:i+bs]
         x = np.stack([load_resized(p, [S], colour_constancy=b.get('colour_constancy', False))[S] for p in chunk])
         probs = seg_probs(models, normalize_batch(torch.from_numpy(x).to(dev)), tta).float().cpu().numpy()
-        for p, pr in zip(chunk, probs): out.append(cv2.resize(pr, original_size(p), interpolation=cv2.INTER_LINEAR))
+        for p, pr in zip(chunk, probs):
+            pr = cv2.resize(pr, original_size(p), interpolation=cv2.INTER_LINEAR)
+            out.append(refine_probs(b, p, pr, tta) if b.get('refine_models') else pr)
     return out
 
 # %% ../nbs/10_segment.ipynb #0282b22d
@@ -153,9 +167,9 @@ def evaluate_oof(out, # a model folder trained by `train_seg_folds` (its folds.c
     df = index_task1(data).merge(pd.read_csv(out/'folds.csv', dtype={'image_id': str}), on='image_id')
     rows, cache = [], {}
     for f, model in enumerate(models):
-        val = df[df.fold == f]
+        val, bf = df[df.fold == f], (dict(b, refine_models=[b['refine_models'][f]]) if b.get('refine') else b)
         for (iid, img, mpath), prob in zip(val[['image_id', 'image', 'mask']].values,
-                                           seg_image_probs([model], b, val.image.tolist(), tta, bs)):
+                                           seg_image_probs([model], bf, val.image.tolist(), tta, bs)):
             truth = _read_truth(mpath)
             js = {t: jaccard(truth, probs_to_mask(prob, dict(b, threshold=t))) for t in thresholds}
             rows.append(dict(image_id=iid, fold=f, **{f'jaccard@{t}': j for t, j in js.items()}))

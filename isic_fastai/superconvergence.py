@@ -5,7 +5,7 @@
 # %% ../nbs/09_superconvergence.ipynb #e259597b
 from __future__ import annotations
 import random, shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial, lru_cache
 from pathlib import Path
 from typing import Literal
@@ -17,15 +17,18 @@ from .data import checked_index, folds_for
 from PIL import Image
 from .prepare import (prepare_split, load_prepared, SegAugment, decode_image, resize_square, shades_of_gray,
                                  normalize_batch, load_resized)
+import math
 from .unet34 import make_seg_model, seg_splitter, BnFreeze, SegLoss, soft_jaccard_loss, seg_meta
 from .metrics import MeanJaccard, ThresholdJaccard, seg_batch_scores
 from .training import (Speed, InMemoryDL, BatchTfm, resident, fused_adamw, sync_free, Stage, stage_seed,
-                                  train_stages, open_record, read_checkpoint, write_bundle, save_checkpoint, draw_outline,
-                                  image_grid, to_uint8_images)
+                                  train_stages, open_record, read_checkpoint, load_checkpoint, write_bundle, save_checkpoint,
+                                  draw_outline, image_grid, to_uint8_images)
 
 # %% auto #0
-__all__ = ['LOSSES', 'SegRecipe', 'SegDataLoaders', 'seg_dls', 'postprocess', 'probs_to_mask', 'as_image', 'prepare_item',
-           'SegLearner', 'seg_learner', 'fit_one_cycle_stage', 'seg_fold_stages', 'seg_training_index', 'seg_folds',
+__all__ = ['LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegDataLoaders', 'seg_dls', 'postprocess',
+           'probs_to_mask', 'as_image', 'prepare_item', 'SegLearner', 'seg_learner', 'fit_one_cycle_stage',
+           'seg_fold_stages', 'mask_box', 'expand_box', 'lesion_box', 'crop_image', 'paste_crop', 'jittered_box',
+           'refine_crops', 'synthetic_encoder', 'seg_training_index', 'seg_folds', 'refine_data', 'train_refine',
            'train_seg_folds', 'seg_dls_from']
 
 # %% ../nbs/09_superconvergence.ipynb #b2c3d4e5
@@ -39,7 +42,7 @@ class SegRecipe(Settings):
     lr:float|None=None  # peak rate of each one-cycle (the encoder gets a tenth once unfrozen); None: the LR finder's pick
     lr_find_iters:int=100  # LR finder iterations (when lr is None)
     pretrained:bool=True  # ImageNet ResNet34 encoder (a weight file, offline); --no-pretrained: random, no frozen stage
-    weights:str|None=None  # torchvision's resnet34 ImageNet weight file (default: torch's hub cache)
+    weights:str|None=None  # torchvision's resnet34 weight file (default: torch's hub cache); 'synthetic': see below
     arch:Literal['unet34', 'dynamic_unet']='unet34'  # the paper's Unet34, or fastai 2's DynamicUnet on the same encoder
     loss:Literal['bce', 'jaccard', 'bce_jaccard']='bce'  # BCE on the logits (the paper), soft Jaccard, or their sum
     bn_frozen:bool=True  # a pretrained encoder's BatchNorm statistics stay frozen once unfrozen (the paper)
@@ -48,6 +51,9 @@ class SegRecipe(Settings):
     max_zoom:float=1.05  # augmentation: zoom, uniform in [1, max_zoom] (1: off)
     max_lighting:float=0.2  # augmentation: brightness and contrast strength (0: off)
     dihedral:bool=True  # augmentation: one of the 8 flips and quarter turns of the square
+    schedule:Literal['one_cycle', 'flat']='one_cycle'  # one-cycle ("superconvergence", the paper) or a constant rate
+    refine:bool=False  # two-stage: a second Unet34 segments a square crop around the lesion the first one finds
+    refine_margin:float=0.25  # the second pass's crop: the lesion box grown by this share of its side, squared
     tta:bool=False  # dihedral TTA in the out-of-fold evaluation that chooses the threshold
     seed:int=42  # seeds the folds, the initialisation, the shuffles and the augmentation
     aliases = dict(size=Alias('sizes', 'train at this one size (the same as --sizes N)', int, lambda v: (v,)),
@@ -63,6 +69,7 @@ class SegRecipe(Settings):
         need(0 <= self.max_rotate <= 180, 'max_rotate', f"must be 0 to 180 degrees, got {self.max_rotate}")
         need(1 <= self.max_zoom <= 4, 'max_zoom', f"must be 1 to 4, got {self.max_zoom}")
         need(0 <= self.max_lighting < 1, 'max_lighting', f"must be at least 0 and below 1, got {self.max_lighting}")
+        need(0 <= self.refine_margin <= 2, 'refine_margin', f"must be 0 to 2 (a share of the lesion box), got {self.refine_margin}")
     @property
     def augment(self) -> SegAugment:
         "The training augmentation of this recipe."
@@ -195,9 +202,12 @@ def seg_learner(dls:DataLoaders, # from `seg_dls`
     return learn if plain_fastai else sync_free(learn)
 
 # %% ../nbs/09_superconvergence.ipynb #83ab7165
-def fit_one_cycle_stage(learn:Learner, lr:float, cbs:list, start_epoch:int, epochs:int, frozen:bool):
-    "One-cycle for `epochs` at `lr` (frozen) or at `slice(lr/10, lr)`: the encoder a tenth of the decoder (unfrozen)."
-    learn.fit_one_cycle(epochs, lr if frozen else slice(lr / 10, lr), cbs=cbs, start_epoch=start_epoch)
+def fit_one_cycle_stage(learn:Learner, lr:float, cbs:list, start_epoch:int, epochs:int, frozen:bool,
+                        schedule:str='one_cycle'):
+    "One-cycle (or a flat rate) for `epochs` at `lr` (frozen) or at `slice(lr/10, lr)`: the encoder a tenth (unfrozen)."
+    lr_max = lr if frozen else slice(lr / 10, lr)
+    if schedule == 'flat': learn.fit(epochs, lr_max, cbs=cbs, start_epoch=start_epoch)
+    else: learn.fit_one_cycle(epochs, lr_max, cbs=cbs, start_epoch=start_epoch)
 
 def seg_fold_stages(recipe:SegRecipe, # the recipe
                     fold:int, # the fold number (seeds, history)
@@ -205,7 +215,8 @@ def seg_fold_stages(recipe:SegRecipe, # the recipe
                     prepared, # `size -> (imgs, masks)` of the Training rows (decoded once for every fold)
                     fdir, # this fold's folder: stage weights, `last.pth`, LR finder plots
                     device=None, # where it trains
-                    prefix:str='') -> list: # stage keys are `{prefix}{size}-{stage}`
+                    prefix:str='', # stage keys are `{prefix}{size}-{stage}`
+                    name:str='') -> list: # stage weights are `fdir/{name}{size}_{stage}.pth`
     "The `Stage`s of one fold of `recipe`: each size, frozen (pretrained only) then unfrozen."
     fdir, out = Path(fdir), []
     for size in recipe.sizes:
@@ -215,11 +226,126 @@ def seg_fold_stages(recipe:SegRecipe, # the recipe
                 imgs, masks = prepared(size)
                 dls = seg_dls(imgs, masks, valid, bs=recipe.bs, device=device, seed=seed, aug=recipe.augment)
                 return seg_learner(dls, recipe.arch, recipe.pretrained and pretrained, recipe.weights, recipe.loss, fdir)
-            fit = partial(fit_one_cycle_stage, epochs=recipe.epochs, frozen=st == 'frozen')
-            out.append(Stage(f'{prefix}{size}-{st}', fdir/f'{size}_{st}.pth', seed, recipe.epochs, learner, fit, seg_splitter,
+            fit = partial(fit_one_cycle_stage, epochs=recipe.epochs, frozen=st == 'frozen', schedule=recipe.schedule)
+            out.append(Stage(f'{prefix}{size}-{st}', fdir/f'{name}{size}_{st}.pth', seed, recipe.epochs, learner, fit, seg_splitter,
                              frozen=st == 'frozen', bn_frozen=recipe.bn_frozen and recipe.pretrained, lr=recipe.lr,
                              lr_find_iters=recipe.lr_find_iters, tags=dict(fold=fold, stage=st, size=size)))
     return out
+
+# %% ../nbs/09_superconvergence.ipynb #refine02
+def mask_box(mask) -> tuple|None:
+    "Tight box `(x0, y0, x1, y1)` (half-open) of the nonzero pixels of a 2-D mask; None when there are none."
+    m = np.asarray(mask)
+    if m.ndim != 2: raise ValueError(f"a mask must be 2-D (H, W), got shape {m.shape}")
+    m = m.astype(bool)
+    rows, cols = np.flatnonzero(m.any(1)), np.flatnonzero(m.any(0))
+    if len(rows) == 0: return None
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+def _fit(a:int, b:int, side:int, n:int) -> tuple:
+    "Grow `[a, b)` about its centre to `side`, then shift it inside `[0, n)` where it fits."
+    extra = max(side - (b - a), 0)
+    a, b = a - extra // 2, b + extra - extra // 2
+    if b - a <= n:
+        if a < 0: a, b = 0, b - a
+        if b > n: a, b = a - (b - n), n
+    return a, b
+
+def expand_box(box,  # tight box (x0, y0, x1, y1), or None: nothing found
+               size,  # (W, H) of the image
+               margin:float=0.1,  # grow each side by this fraction of the box's width (x) or height (y)
+               square:bool=False) -> tuple:  # make the box square about its centre (where the image allows)
+    "The crop box: `box` grown by `margin`, optionally squared, kept inside the image; the whole image for None."
+    W, H = int(size[0]), int(size[1])
+    if box is None: return (0, 0, W, H)
+    x0, y0, x1, y1 = (int(v) for v in box)
+    if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H): raise ValueError(f"box {box} is not a non-empty box inside {W}x{H}")
+    px, py = math.ceil(margin * (x1 - x0)), math.ceil(margin * (y1 - y0))
+    x0, y0, x1, y1 = x0 - px, y0 - py, x1 + px, y1 + py
+    if square:
+        side = max(x1 - x0, y1 - y0)
+        (x0, x1), (y0, y1) = _fit(x0, x1, side, W), _fit(y0, y1, side, H)
+    return (max(0, x0), max(0, y0), min(W, x1), min(H, y1))
+
+def lesion_box(mask,  # (H, W) lesion mask of the whole image (bool, 0/1 or 0/255)
+               margin:float=0.1,  # see `expand_box`
+               square:bool=False) -> tuple:  # see `expand_box`
+    "The crop box of an image from its lesion mask: the tight box grown by `margin`; the whole image when it is empty."
+    m = np.asarray(mask)
+    return expand_box(mask_box(m), (m.shape[1], m.shape[0]), margin, square)
+
+def crop_image(img:np.ndarray,  # (H, W, ...) image
+               box) -> np.ndarray:  # (x0, y0, x1, y1) inside the image
+    "The pixels of `img` inside `box`."
+    x0, y0, x1, y1 = box
+    H, W = img.shape[:2]
+    if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H): raise ValueError(f"box {tuple(box)} is not a non-empty box inside {W}x{H}")
+    return img[y0:y1, x0:x1]
+
+def paste_crop(crop:np.ndarray,  # a map of the crop, at any size (resized into the box)
+               box,  # (x0, y0, x1, y1): where the crop came from
+               size) -> np.ndarray:  # (W, H) of the whole image
+    "The crop's map put back at the image's size: resized into `box`, 0 outside (float32)."
+    W, H = int(size[0]), int(size[1]); x0, y0, x1, y1 = box
+    out = np.zeros((H, W), np.float32)
+    c = crop.astype(np.float32)
+    out[y0:y1, x0:x1] = c if c.shape == (y1 - y0, x1 - x0) else cv2.resize(c, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    return out
+
+# %% ../nbs/09_superconvergence.ipynb #refine06
+def jittered_box(mask:np.ndarray, margin:float, rng:np.random.Generator, jitter:float=0.15) -> tuple:
+    "A square crop box around the lesion of `mask`: the margin drawn in [margin/2, 1.5 margin], the centre jittered."
+    H, W = mask.shape
+    x0, y0, x1, y1 = mask_box(mask)
+    side = max(x1 - x0, y1 - y0)
+    dx, dy = (int(round(v * jitter * side)) for v in rng.uniform(-1, 1, 2))
+    x0, x1 = min(max(x0 + dx, 0), W - 1), max(min(x1 + dx, W), 1)
+    y0, y1 = min(max(y0 + dy, 0), H - 1), max(min(y1 + dy, H), 1)
+    return expand_box((x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)), (W, H), float(rng.uniform(0.5, 1.5)) * margin, square=True)
+
+def refine_crops(df:pd.DataFrame, # index rows (`image`, `mask`)
+                 size:int, # square size of the crops
+                 margin:float, # `refine_margin`
+                 n:int=1, # crops per image (jittered when n > 1)
+                 seed:int=0, # the jitter's seed
+                 colour_constancy:bool=False) -> tuple: # Shades of Gray images
+    "Square crops (len(df)·n, S, S, 3) around the true lesion of each image, and their masks (0/255), uint8."
+    rng, imgs, masks = np.random.default_rng(seed), [], []
+    for img_f, mask_f in zip(df['image'], df['mask']):
+        img, m = decode_image(img_f)[0], decode_image(mask_f, mask=True)[0] > 128
+        if colour_constancy: img = shades_of_gray(img)
+        for k in range(n):
+            b = lesion_box(m, margin, square=True) if n == 1 else (jittered_box(m, margin, rng) if m.any() else lesion_box(m))
+            imgs.append(resize_square(crop_image(img, b), size))
+            masks.append(resize_square(crop_image(m.astype(np.uint8) * 255, b), size, mask=True))
+    return np.stack(imgs), np.stack(masks)
+
+# %% ../nbs/09_superconvergence.ipynb #synenc02
+SYNTHETIC_PRETRAIN = dict(n_train=400, size=128, epochs=20, seed=0)  # what the synthetic encoder is trained on
+
+def synthetic_encoder(cache=None, # where the encoder file (and its synthetic data) are kept (default: the cache root)
+                      speed:Speed=Speed()) -> Path: # where it trains, the first time
+    "A ResNet34 weight file (torchvision's keys) of a Unet34 encoder trained on synthetic lesions; built once, cached."
+    from isic_fastai.core import cache_root
+    from isic_fastai.synth import isic_synth
+    cfg = SYNTHETIC_PRETRAIN
+    root = cache_root(cache)/'synthetic_encoder'
+    dest = root/f"resnet34-synthetic-{cfg['n_train']}-{cfg['size']}-{cfg['epochs']}-{cfg['seed']}.pth"
+    if dest.is_file(): return dest
+    data = isic_synth(root/'data', n_train=(cfg['n_train'], 21), n_valid=(4, 21), size=(256, 192), seed=cfg['seed'],
+                      task3=False, workers=speed.workers, verbose=False)
+    rec = SegRecipe(sizes=(cfg['size'],), epochs=cfg['epochs'], folds=1, lr=3e-3, pretrained=False, loss='bce_jaccard', seed=cfg['seed'])
+    run = train_seg_folds(data, root/'run', rec, speed, cache)
+    m = make_seg_model('unet34', pretrained=False)
+    load_checkpoint(run/'fold0'/'model.pth', m)
+    with atomic_path(dest) as tmp: torch.save({k: v.detach().cpu() for k, v in m.encoder.state_dict().items()}, tmp)
+    return dest
+
+def _weights(recipe:SegRecipe, cache, speed:Speed) -> SegRecipe:
+    "`recipe` with `weights='synthetic'` resolved to the cached synthetic encoder's file."
+    if recipe.weights != 'synthetic': return recipe
+    need(recipe.pretrained, 'weights', "'synthetic' is a pretrained encoder", "leave --no-pretrained out")
+    return replace(recipe, weights=str(synthetic_encoder(cache, speed)))
 
 # %% ../nbs/09_superconvergence.ipynb #a395bd20
 def seg_training_index(data, on_bad_data:str='stop') -> pd.DataFrame:
@@ -236,6 +362,30 @@ def seg_folds(data, df:pd.DataFrame, recipe:SegRecipe, cache=None) -> pd.DataFra
         raise IsicDataError(data, f"{len(df)} Training images cannot make {recipe.folds} fold(s) (that needs {need_n} images)",
                             "use fewer --folds, or more images")
     return folds_for(data, 'Training', 1, recipe.folds, recipe.seed, cache, df)
+
+def _final(last, dest) -> Path:
+    "The last stage's weights, checked readable, copied to the fold's model file `dest`."
+    read_checkpoint(last, fix="rerun the same command: the damaged stage is trained again")
+    with atomic_path(dest) as tmp: shutil.copyfile(last, tmp)
+    return Path(dest)
+
+REFINE_CROPS = 4  # jittered training crops per image for the second pass
+
+def refine_data(df:pd.DataFrame, valid, recipe:SegRecipe, seed:int) -> tuple:
+    "The second pass's data of one fold: (crops, masks, validation flags, source image id of each crop)."
+    valid, size = np.asarray(valid, bool), recipe.sizes[-1]
+    ti, tm = refine_crops(df[~valid], size, recipe.refine_margin, REFINE_CROPS, seed, recipe.colour_constancy)
+    vi, vm = refine_crops(df[valid], size, recipe.refine_margin, 1, 0, recipe.colour_constancy)
+    ids = list(np.repeat(df.image_id[~valid].to_numpy(), REFINE_CROPS)) + list(df.image_id[valid])
+    return np.concatenate([ti, vi]), np.concatenate([tm, vm]), np.r_[np.zeros(len(ti), bool), np.ones(len(vi), bool)], ids
+
+def train_refine(df:pd.DataFrame, valid, fold:int, fdir, record, out, recipe:SegRecipe, speed:Speed, cbs=None) -> Path:
+    "The second pass of one fold: the recipe's stages at its last size on crops around the true lesions (own history)."
+    rr = replace(recipe, sizes=(recipe.sizes[-1],), seed=recipe.seed + 1009)  # its own seeds, not the first pass's
+    imgs, masks, v, _ = refine_data(df, valid, recipe, stage_seed(rr.seed, fold, 0))
+    stages = seg_fold_stages(rr, fold, v, lambda s: (imgs, masks), fdir, speed.torch_device, f'fold{fold}-refine-', 'refine_')
+    last, _ = train_stages(stages, record, Path(out)/'history_refine.csv', speed=speed, cbs=cbs)
+    return last
 
 def _claim(out:Path):
     "Refuse an `out` folder that holds something other than a run of ours."
@@ -258,19 +408,22 @@ def train_seg_folds(data, # data root in the official ISIC 2018 layout (its Trai
     fdf = seg_folds(data, df, recipe, cache)
     record = open_record(out/'progress.json', recipe, dict(data=str(Path(data).resolve())))
     record.save()
+    recipe = _weights(recipe, cache, speed)
     with atomic_path(out/'folds.csv') as tmp: fdf.to_csv(tmp, index=False)
     prepare_split(df, sizes=recipe.sizes, cache=cache, colour_constancy=recipe.colour_constancy, workers=speed.workers)
     prepared = lru_cache(maxsize=None)(lambda size: load_prepared(df, size, cache=cache, colour_constancy=recipe.colour_constancy))
-    models = []
+    models, refined = [], []
     for fold in range(recipe.folds):
         fdir = out/f'fold{fold}'
         stages = seg_fold_stages(recipe, fold, (fdf.fold == fold).to_numpy(), prepared, fdir, speed.torch_device, f'fold{fold}-')
         last, _ = train_stages(stages, record, out/'history.csv', speed=speed, cbs=cbs)
-        read_checkpoint(last, fix="rerun the same command: the damaged stage is trained again")
-        with atomic_path(fdir/'model.pth') as tmp: shutil.copyfile(last, tmp)
-        models.append(fdir/'model.pth')
+        models.append(_final(last, fdir/'model.pth'))
+        if recipe.refine: refined.append(_final(train_refine(df, fdf.fold == fold, fold, fdir, record, out, recipe, speed, cbs),
+                                                fdir/'refine.pth'))
+    refine = dict(members=[p.relative_to(out).as_posix() for p in refined], margin=recipe.refine_margin) if refined else None
     write_bundle(out, 1, recipe.arch, recipe.sizes[-1], models, recipe.colour_constancy, threshold=0.5,
-                 postprocess=dict(largest_cc=True, fill_holes=True), recipe=recipe.to_dict())
+                 postprocess=dict(largest_cc=True, fill_holes=True), recipe=recipe.to_dict(),
+                 **(dict(refine=refine) if refine else {}))
     return out
 
 # %% ../nbs/09_superconvergence.ipynb #dlsfrom1
