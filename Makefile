@@ -12,7 +12,8 @@ export ISIC_FIXTURES
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 NBS := $(filter-out nbs/_%,$(wildcard nbs/*.ipynb))
 
-.PHONY: install test demo data clean distclean sync-check export readme bench bench-prep ddp-smoke gpu-wheels docs docs-check lab
+.PHONY: install test demo data clean distclean sync-check export readme bench bench-prep ddp-smoke gpu-wheels docs docs-check lab \
+        outputs bad-inputs ablation
 
 install: $(VENV)/.installed
 
@@ -59,6 +60,18 @@ docs-check: docs
 	  apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; }
 	$(PY) .ci/docs_check.py
 
+# the story notebooks executed in a Jupyter kernel, their `#| keep_output` cells' pictures saved (minutes on a CPU)
+outputs: install
+	$(PY) .ci/outputs.py
+
+# every console script fed bad input (issue 13's cases and more): exit status, message, no traceback (minutes)
+bad-inputs: install
+	$(PY) bench/bad_inputs.py --out bench/bad_inputs.md
+
+# the ablation of the Task 1 recipe on the real fixtures (hours on a 2-core CPU; resumable)
+ablation: install
+	OMP_NUM_THREADS=1 $(PY) bench/ablation.py --work runs/ablation --table bench/ablation.md
+
 # the notebooks in the project's environment (as root, e.g. in a container, JupyterLab needs --allow-root)
 lab: install
 	$(BIN)/jupyter lab nbs/ $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -71,7 +84,9 @@ sync-check: install
 	  echo "sync-check: nbdev_export/nbdev_clean changed these files; run them and commit:"; \
 	  git status --porcelain -- nbs isic_fastai; exit 1; fi
 	$(PY) .ci/readme.py --check
-	@echo "sync-check: notebooks and module in sync, notebooks clean, README.md from nbs/index.ipynb"
+	$(PY) .ci/outputs.py --check
+	$(PY) .ci/api_check.py --check
+	@echo "sync-check: notebooks and module in sync, notebooks clean, README.md from nbs/index.ipynb, pictures saved, API rules kept"
 
 clean:
 	rm -rf runs data/cache data/synthetic .test-logs _proc _docs

@@ -20,7 +20,7 @@ def measure(lib='isic_fastai', others=('nbs', 'bench')) -> dict:
             in_all = l.startswith('__all__ = [') or (in_all and l.startswith(' '))
             long_ += len(l) > 120 and not in_all
         for n in ast.walk(tree):
-            if isinstance(n, ast.Assign) and any(getattr(t, 'id', '') == '__all__' for t in n.targets):
+            if isinstance(n, ast.Assign) and any(getattr(t, 'id', '') == '__all__' for t in n.targets) and isinstance(n.value, ast.List):
                 exported[name] = [e.value for e in n.value.elts]
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not n.name.startswith('_'):
                 a = n.args
@@ -50,6 +50,6 @@ def measure(lib='isic_fastai', others=('nbs', 'bench')) -> dict:
 if __name__ == '__main__':
     lib = sys.argv[sys.argv.index('--lib') + 1] if '--lib' in sys.argv else 'isic_fastai'
     m = measure(lib)
-    print(json.dumps(m, indent=1))
-    bad = [k for k, v in m.items() if k != 'n_exported' and v]
-    if '--check' in sys.argv and bad: sys.exit(f"api_check: rules broken: {', '.join(bad)} (see above)")
+    bad = {k: v for k, v in m.items() if k != 'n_exported' and v}
+    if '--check' not in sys.argv: print(json.dumps(m, indent=1))
+    elif bad: print(json.dumps(bad, indent=1)); sys.exit(f"api_check: rules broken: {', '.join(bad)} (see above)")

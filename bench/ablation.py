@@ -25,6 +25,10 @@ ROWS = [
     ('threshold chosen out of fold', {}, dict(threshold='oof')),
     ('fixed lr 3e-3 (no LR finder)', dict(lr=3e-3), {}),
     ('loss BCE + soft Jaccard', dict(loss='bce_jaccard'), {}),
+    # combinations of the single changes (the candidates for the defaults: run early, they decide)
+    ('batch size 8', dict(bs=8), {}),
+    ('candidate: BCE+Jaccard, lr 3e-3, bs 8, TTA, threshold oof', dict(loss='bce_jaccard', lr=3e-3, bs=8), dict(tta=True, threshold='oof')),
+    ('candidate + refinement', dict(loss='bce_jaccard', lr=3e-3, bs=8, refine=True), dict(tta=True, threshold='oof')),
     ('two-stage refinement', dict(refine=True), {}),
     ('no augmentation', NO_AUG, {}),
     ('no dihedral flips', dict(dihedral=False), {}),
@@ -40,9 +44,6 @@ ROWS = [
     ('colour constancy', dict(colour_constancy=True), {}),
     ('encoder pretrained on synthetic data', dict(pretrained=True, weights='synthetic'), {}),
     ('progressive resizing 128 -> 256', dict(sizes=(128, 256)), {}),
-    # combinations of what the rows above found (the candidates for the defaults)
-    ('candidate: BCE+Jaccard, lr 3e-3, TTA, threshold oof', dict(loss='bce_jaccard', lr=3e-3), dict(tta=True, threshold='oof')),
-    ('candidate + refinement', dict(loss='bce_jaccard', lr=3e-3, refine=True), dict(tta=True, threshold='oof')),
 ]
 
 def paper_recipe(seed:int):

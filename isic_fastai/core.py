@@ -116,17 +116,20 @@ def set_seed(seed:int=42, deterministic:bool=False):
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
 
 def check_device(name:str|None, flag:str='device') -> str|None:
-    "`name` if it is a device this machine has ('cpu', 'cuda', 'cuda:N', 'mps'; None: choose later); else `SettingError`."
+    "`name` if this machine has that device ('cpu', 'cuda', 'cuda:N', 'mps'; None: choose later); else `SettingError`."
     if name is None: return None
     import torch
     fix = "use cpu, cuda, cuda:N or mps (or leave it out: the GPU if there is one)"
     m = re.fullmatch(r'(cpu|cuda|mps)(?::(\d+))?', str(name))
     if m is None: raise SettingError(flag, f"unknown device {name!r}", fix)
     kind, idx = m.group(1), m.group(2)
-    if kind == 'cuda' and not torch.cuda.is_available(): raise SettingError(flag, f"{name}: no CUDA GPU is visible here", "use --device cpu")
+    if kind == 'cuda' and not torch.cuda.is_available():
+        raise SettingError(flag, f"{name}: no CUDA GPU is visible here", "use --device cpu")
     if kind == 'cuda' and idx is not None and int(idx) >= torch.cuda.device_count():
-        raise SettingError(flag, f"{name}: this machine has {torch.cuda.device_count()} GPU(s)", "use cuda:0 .. cuda:N-1")
-    if kind == 'mps' and not torch.backends.mps.is_available(): raise SettingError(flag, "no Apple GPU (mps) here", "use --device cpu")
+        raise SettingError(flag, f"{name}: this machine has {torch.cuda.device_count()} GPU(s)",
+                           "use cuda:0 .. cuda:N-1")
+    if kind == 'mps' and not torch.backends.mps.is_available():
+        raise SettingError(flag, "no Apple GPU (mps) here", "use --device cpu")
     return str(name)
 
 def pick_device(name=None):
@@ -145,7 +148,7 @@ def _umask() -> int:
 
 @contextlib.contextmanager
 def atomic_path(dest):
-    "Yield a temporary path beside `dest`; on success rename it to `dest` (mode 0666 less the umask), on error delete it."
+    "Yield a temporary path beside `dest`; on success rename it to `dest` (mode 0666 less umask), on error delete it."
     dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f'.{dest.name}.', suffix='.tmp')
     os.close(fd)
@@ -174,7 +177,7 @@ def _optional(t) -> tuple:
     return t, False
 
 def coerce(name:str, v, t):
-    "`v` as a value of type `t` for setting `name` (lists become tuples, ints floats); `SettingError` when it is not one."
+    "`v` as a value of type `t` for setting `name` (lists become tuples, ints floats); `SettingError` if it is not one."
     base, none_ok = _optional(t)
     if v is None:
         need(none_ok, name, "must be given (None is not allowed)"); return None
@@ -222,7 +225,9 @@ class Settings:
     def from_dict(cls, d:dict):
         "The object a `to_dict` came from (unknown keys are an error: they belong to another version)."
         extra = sorted(set(d) - {f.name for f in fields(cls)})
-        if extra: raise SettingError(extra[0], f"not a field of {cls.__name__} (fields: {', '.join(f.name for f in fields(cls))})")
+        if extra:
+            raise SettingError(extra[0], f"not a field of {cls.__name__} "
+                                         f"(fields: {', '.join(f.name for f in fields(cls))})")
         return cls(**d)
     def diff(self, other) -> dict:
         "`{field: (ours, theirs)}` where `other` (an object or a `to_dict`) differs."
@@ -239,7 +244,8 @@ def _cli_type(t):
     base, _ = _optional(t)
     if base is bool: return dict(action=argparse.BooleanOptionalAction)
     if get_origin(base) is Literal: return dict(type=type(get_args(base)[0]), choices=get_args(base))
-    if get_origin(base) is tuple and get_args(base)[0] in (int, float, str): return dict(type=get_args(base)[0], nargs='+')
+    if get_origin(base) is tuple and get_args(base)[0] in (int, float, str):
+        return dict(type=get_args(base)[0], nargs='+')
     if base in (int, float, str): return dict(type=base)
     if base is Path or base is os.PathLike: return dict(type=str)
     return None
@@ -253,14 +259,16 @@ def _is_settings(t) -> bool: return isinstance(t, type) and issubclass(t, Settin
 
 def _add_settings(ap, cls, default, names:set):
     "One flag per field of the settings class `cls` (defaults from the instance `default`), and its aliases."
-    g, hints, docs = ap.add_argument_group(cls.__name__, (cls.__doc__ or '').replace('%', '%%')), get_type_hints(cls), field_docs(cls)
+    g, hints, docs = (ap.add_argument_group(cls.__name__, (cls.__doc__ or '').replace('%', '%%')),
+                      get_type_hints(cls), field_docs(cls))
     for f in fields(cls):
         kw = _cli_type(hints[f.name])
-        assert kw is not None and f.name not in names, f"{cls.__name__}.{f.name} cannot be a flag (or its name is taken)"
+        assert kw is not None and f.name not in names, (
+            f"{cls.__name__}.{f.name} cannot be a flag (or its name is taken)")
         names.add(f.name); v = getattr(default, f.name)
         g.add_argument(as_flag(f.name), dest=f.name, default=v, help=_help(docs.get(f.name), v), **kw)
     for name, a in cls.aliases.items():
-        kw = dict(type=a.type) if a.type is not None else dict(action='store_const', const=True)
+        kw = dict(type=a.type, metavar=name.upper()) if a.type is not None else dict(action='store_const', const=True)
         g.add_argument(as_flag(name), dest=f'alias:{name}', default=None, help=a.help.replace('%', '%%'), **kw)
 
 def command_parser(fn, prog:str|None=None, positional=(), flags=None) -> argparse.ArgumentParser:
@@ -273,8 +281,9 @@ def command_parser(fn, prog:str|None=None, positional=(), flags=None) -> argpars
         if (kw := _cli_type(t)) is None: continue  # Python only
         names.add(name)
         if name in positional: ap.add_argument(name, help=_help(docs.get(name), p.default), **kw)
-        else: ap.add_argument(*[as_flag(n) for n in [(flags or {}).get(name), name] if n], dest=name, required=p.default is p.empty,
-                              default=None if p.default is p.empty else p.default, help=_help(docs.get(name), p.default), **kw)
+        else: ap.add_argument(*[as_flag(n) for n in [(flags or {}).get(name), name] if n], dest=name,
+                              required=p.default is p.empty, default=None if p.default is p.empty else p.default,
+                              help=_help(docs.get(name), p.default), **kw)
     ap.add_argument('--debug', action='store_true', help='show the Python traceback of an error (or set ISIC_DEBUG=1)')
     return ap
 
@@ -307,7 +316,8 @@ def to_argv(**settings) -> list:
         for k, v in items:
             if v is None: continue
             if isinstance(v, bool): out.append(as_flag(k) if v else as_flag('no_' + k))
-            else: out += [as_flag(k), *(map(str, v) if isinstance(v, tuple) else [repr(v) if isinstance(v, float) else str(v)])]
+            else: out += [as_flag(k),
+                          *(map(str, v) if isinstance(v, tuple) else [repr(v) if isinstance(v, float) else str(v)])]
     return out
 
 def _say(prog:str, msg:str): print(f"{prog}: {msg}", file=sys.stderr)
@@ -336,11 +346,13 @@ def guarded(prog:str, call, debug:bool=False) -> int:
     except OSError as e:
         if debug: raise
         where = e.filename or ''
-        _say(prog, f"{where}{': ' if where else ''}{e.strerror or e} -> check that the path exists and that you may write there")
+        _say(prog, f"{where}{': ' if where else ''}{e.strerror or e} -> "
+                   "check that the path exists and that you may write there")
         return 1
     except Exception as e:
         if debug: raise
-        _say(prog, f"unexpected error ({type(e).__name__}: {e}); rerun with --debug to see where, and report it"); return 1
+        _say(prog, f"unexpected error ({type(e).__name__}: {e}); rerun with --debug to see where, and report it")
+        return 1
 
 def run_command(fn, argv=None, prog:str|None=None, positional=(), show=show_result, flags=None) -> int:
     "Parse `argv` into `fn`'s arguments, call it, show its result; the exit status (`guarded`)."
@@ -363,13 +375,15 @@ def check_out_dir(path, flag:str='out') -> Path:
     try:
         p.mkdir(parents=True, exist_ok=True)
         fd, t = tempfile.mkstemp(dir=p, prefix='.write-test-'); os.close(fd); os.remove(t)
-    except OSError as e: raise SettingError(flag, f"cannot write into {p} ({e.strerror})", "choose a folder you may write to") from None
+    except OSError as e:
+        raise SettingError(flag, f"cannot write into {p} ({e.strerror})", "choose a folder you may write to") from None
     return p
 
 def check_out_file(path, flag:str='out', suffix:str|None=None) -> Path:
     "`path` as a file this process may write (its folder made if missing); `SettingError` naming `flag` otherwise."
     p = Path(path)
-    need(not p.is_dir(), flag, f"{p} is a folder", f"give a file path{f' ending in {suffix}' if suffix else ''}, e.g. {p}/predictions{suffix or ''}")
+    need(not p.is_dir(), flag, f"{p} is a folder",
+         f"give a file path{f' ending in {suffix}' if suffix else ''}, e.g. {p}/predictions{suffix or ''}")
     if suffix: need(p.suffix.lower() == suffix, flag, f"{p} does not end in {suffix}", f"name the file *{suffix}")
     check_out_dir(p.parent, flag)
     return p
@@ -377,5 +391,6 @@ def check_out_file(path, flag:str='out', suffix:str|None=None) -> Path:
 def check_in_dir(path, flag:str, what:str='folder') -> Path:
     "`path` as an existing folder to read; `SettingError` naming `flag` otherwise."
     p = Path(path)
-    need(p.is_dir(), flag, f"{p}: no such {what}" if not p.exists() else f"{p} is a file, not a {what}", f"check {as_flag(flag)}")
+    need(p.is_dir(), flag, f"{p}: no such {what}" if not p.exists() else f"{p} is a file, not a {what}",
+         f"check {as_flag(flag)}")
     return p

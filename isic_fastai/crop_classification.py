@@ -9,19 +9,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import Literal
 import numpy as np, pandas as pd, torch, cv2
 from PIL import Image
-from .core import (CLASSES, IsicDataError, atomic_path, atomic_write_text, cache_root, image_id, need, at_least,
-                              check_in_dir, check_out_dir, check_out_file, command)
+from .core import (CLASSES, IsicDataError, atomic_path, atomic_write_text, cache_root, image_id, need,
+                              at_least, check_in_dir, check_out_dir, check_out_file, command)
 from .prepare import decode_image, resize_square, load_resized, shades_of_gray
 from .metrics import write_task3_csv
 from .unet34 import seg_meta
-from .training import Speed, Stage, stage_seed, train_stages, open_record, write_bundle, read_bundle, member_groups
+from .training import (Speed, Stage, stage_seed, train_stages, open_record, write_bundle, read_bundle,
+                                  member_groups)
 from .superconvergence import probs_to_mask, mask_box, expand_box, lesion_box, crop_image
 from .segment import load_seg_ensemble, seg_image_probs, image_files
-from .snapshot_ensemble import (ClsRecipe, STRATEGIES, cls_dls, cls_learner, cls_splitter, class_balance, fit_snapshots,
-                                           snapshot_path, predict_snapshots, oof_report, format_scores, load_cls_bundle,
-                                           cls_training_index, train_snapshots)
+from .snapshot_ensemble import (ClsRecipe, STRATEGIES, cls_dls, cls_learner, cls_splitter, class_balance,
+                                           fit_snapshots, snapshot_path, predict_snapshots, oof_report, format_scores,
+                                           load_cls_bundle, cls_training_index, train_snapshots)
 
 # %% auto #0
 __all__ = ['BOX_COLS', 'isic_train_cls_cli', 'isic_predict_cls_cli', 'check_disjoint', 'seg_training_ids', 'seg_model_key',
@@ -37,9 +39,10 @@ def check_disjoint(task1_ids,  # ids (or file names) of the images the segmentat
     a, b = {image_id(i) for i in task1_ids}, {image_id(i) for i in task3_ids}
     shared = sorted(a & b)
     if shared and strict:
-        raise IsicDataError(where, f"{len(shared)} image(s) are both in the segmentation model's training set and among the Task 3 "
-                            f"images it crops (e.g. {', '.join(shared[:3])})",
-                            "train the Task 1 model on images disjoint from Task 3 (the official Task 1 Training split is)")
+        raise IsicDataError(where, f"{len(shared)} image(s) are both in the segmentation model's training set "
+                            f"and among the Task 3 images it crops (e.g. {', '.join(shared[:3])})",
+                            "train the Task 1 model on images disjoint from Task 3 "
+                            "(the official Task 1 Training split is)")
     return dict(n_task1=len(a), n_task3=len(b), shared=shared)
 
 def seg_training_ids(seg_dir) -> list|None:
@@ -70,17 +73,19 @@ def boxes_csv(seg_dir, cache=None, seg_tta:bool=False, key:str|None=None) -> Pat
     "Where the tight lesion boxes found by the model in `seg_dir` are kept (`key`: its `seg_model_key`, when known)."
     return cache_root(cache)/'crops'/((key or seg_model_key(seg_dir)) + ('-tta' if seg_tta else ''))/'boxes.csv'
 
-def lesion_boxes(paths,  # image files
-                 seg_dir,  # Task 1 model folder (`train_seg`'s out)
-                 cache=None,  # cache root (default `$ISIC_CACHE` or data/cache)
-                 seg_tta:bool=False,  # dihedral TTA in the segmentation
-                 bs:int=8,  # segmentation batch size
-                 device=None,  # where the segmentation runs
-                 key:str|None=None) -> pd.DataFrame:  # `seg_model_key(seg_dir)` when already computed (it hashes the weights)
+def lesion_boxes(
+    paths,  # image files
+    seg_dir,  # Task 1 model folder (`train_seg`'s out)
+    cache=None,  # cache root (default `$ISIC_CACHE` or data/cache)
+    seg_tta:bool=False,  # dihedral TTA in the segmentation
+    bs:int=8,  # segmentation batch size
+    device=None,  # where the segmentation runs
+    key:str|None=None) -> pd.DataFrame:  # `seg_model_key(seg_dir)` when already computed (it hashes the weights)
     "Tight lesion box of each image (`found` False and the box -1 where the mask is empty), computed once and cached."
     paths = [Path(p).resolve() for p in paths]
     csv = boxes_csv(seg_dir, cache, seg_tta, key)
-    old = pd.read_csv(csv, dtype={'image_id': str, 'image': str, 'stamp': str}) if csv.exists() else pd.DataFrame(columns=BOX_COLS)
+    old = (pd.read_csv(csv, dtype={'image_id': str, 'image': str, 'stamp': str}) if csv.exists()
+           else pd.DataFrame(columns=BOX_COLS))
     if 'stamp' not in old: old = pd.DataFrame(columns=BOX_COLS)  # written by an older version: found again
     known = {r.image: r.stamp for r in old.itertuples()}
     todo = [p for p in paths if known.get(str(p)) != file_stamp(p)]
@@ -92,12 +97,15 @@ def lesion_boxes(paths,  # image files
             for p, prob in zip(chunk, seg_image_probs(models, b, chunk, seg_tta, bs)):
                 mask = probs_to_mask(prob, b)
                 bx = mask_box(mask)
-                rows.append(dict(image_id=image_id(p), image=str(p), stamp=file_stamp(p), width=mask.shape[1], height=mask.shape[0],
-                                 **dict(zip(('x0', 'y0', 'x1', 'y1'), bx if bx is not None else (-1,) * 4)), found=bx is not None))
+                rows.append(dict(image_id=image_id(p), image=str(p), stamp=file_stamp(p), width=mask.shape[1],
+                                 height=mask.shape[0],
+                                 **dict(zip(('x0', 'y0', 'x1', 'y1'), bx if bx is not None else (-1,) * 4)),
+                                 found=bx is not None))
         new = pd.DataFrame(rows, columns=BOX_COLS)
         old = (pd.concat([old[~old.image.isin(new.image)], new]) if len(old) else new).sort_values('image')
         with atomic_path(csv) as tmp: old.to_csv(tmp, index=False)
-    return old.drop_duplicates('image', keep='last').set_index('image').loc[[str(p) for p in paths]].reset_index()[BOX_COLS]
+    return (old.drop_duplicates('image', keep='last').set_index('image').loc[[str(p) for p in paths]]
+            .reset_index()[BOX_COLS])
 
 # %% ../nbs/12_crop_classification.ipynb #86e09ae3
 def _folder_key(folder:Path) -> str:
@@ -157,13 +165,15 @@ def _base_run(base, data, df, folds:int) -> tuple:
                             "give the --out folder of isic_train_cls --strategy snapshot as --base")
     rec = json.loads((Path(base)/'progress.json').read_text())
     if rec['run']['data'] != str(Path(data).resolve()):
-        raise IsicDataError(base, f"trained on {rec['run']['data']}, not on {Path(data).resolve()}", "train the base on the same data")
+        raise IsicDataError(base, f"trained on {rec['run']['data']}, not on {Path(data).resolve()}",
+                            "train the base on the same data")
     br = ClsRecipe.from_dict(b['recipe'])
     if br.n_folds != folds: raise IsicDataError(base, f"has {br.n_folds} fold(s), this strategy needs {folds}",
                                                 f"give a base trained with --folds {folds}")
     fdf = pd.read_csv(Path(base)/'folds.csv', dtype={'image_id': str})
     if sorted(fdf.image_id) != sorted(df.image_id):
-        raise IsicDataError(Path(base)/'folds.csv', "its images differ from the Training split's", "train the base again on this data")
+        raise IsicDataError(Path(base)/'folds.csv', "its images differ from the Training split's",
+                            "train the base again on this data")
     return b, br, df.image_id.map(dict(zip(fdf.image_id, fdf.fold))).to_numpy()
 
 def crop_stage(recipe:ClsRecipe, # the crop recipe (size, bs, balance, lr...)
@@ -176,8 +186,8 @@ def crop_stage(recipe:ClsRecipe, # the crop recipe (size, bs, balance, lr...)
     def learner(pretrained):
         dls = cls_dls(crops, labels, valid, bs=recipe.bs, device=device, seed=seed, balance=recipe.balance)
         return cls_learner(dls, base.arch, False, loss_weights=class_balance(labels, valid, recipe.balance), path=fdir)
-    fit = lambda learn, lr, cbs, start: fit_snapshots(learn, base.cycles, base.n_epochs, slice(lr / 10, lr), fdir, cbs=cbs,
-                                                      start_epoch=start)
+    fit = lambda learn, lr, cbs, start: fit_snapshots(learn, base.cycles, base.n_epochs, slice(lr / 10, lr), fdir,
+                                                      cbs=cbs, start_epoch=start)
     return Stage(f'fold{fold}-crops', fdir/'crops.pth', seed, base.total_epochs, learner, fit, cls_splitter,
                  bn_frozen=recipe.bn_frozen and base.pretrained, lr=recipe.lr, lr_find_iters=recipe.lr_find_iters,
                  tags=dict(fold=fold, stage='crops', size=recipe.size))
@@ -185,8 +195,9 @@ def crop_stage(recipe:ClsRecipe, # the crop recipe (size, bs, balance, lr...)
 # %% ../nbs/12_crop_classification.ipynb #5f1d4b6b
 def _seg_checked(seg_model, df, strategy:str) -> tuple:
     "(folder, key) of the segmentation model of a crop strategy, disjoint from the Task 3 images it crops."
-    need(seg_model is not None, 'seg_model', f"--strategy {strategy} crops every image to the lesion the Task 1 ensemble "
-         "finds: it needs a segmentation model", "pass --seg-model DIR, the --out folder of isic_train_seg")
+    need(seg_model is not None, 'seg_model',
+         f"--strategy {strategy} crops every image to the lesion the Task 1 ensemble finds: "
+         "it needs a segmentation model", "pass --seg-model DIR, the --out folder of isic_train_seg")
     seg = check_in_dir(seg_model, 'seg_model', 'Task 1 model folder').resolve()
     key = seg_model_key(seg)
     ids = seg_training_ids(seg)
@@ -201,22 +212,26 @@ def train_crops(data, # data root in the official layout (its Task 3 Training sp
                 seg_model=None, # the Task 1 model folder that finds the lesions
                 base=None, # a finished SnapEnsemble run with the same folds (None: trained under out/base)
                 cache=None, # resize, crop and folds cache
-                on_bad_data:str='stop', # 'stop' at a damaged file, or 'skip' it
-                cbs=None) -> dict: # more callbacks for every fit (Python only)
-    "CropBest / KFoldCrop: SnapEnsemble fine-tuned on lesion crops with its own snapshot schedule; the out-of-fold scores."
-    need(recipe.strategy in ('cropbest', 'kfoldcrop'), 'strategy', f"{recipe.strategy!r} crops nothing", "use train_snapshots")
+                on_bad_data:Literal['stop', 'skip']='stop', # 'stop' at a damaged file, or 'skip' it
+                cbs:list|None=None) -> dict: # more callbacks for every fit (Python only)
+    ("CropBest / KFoldCrop: SnapEnsemble fine-tuned on lesion crops with its own snapshot schedule; "
+     "the out-of-fold scores.")
+    need(recipe.strategy in ('cropbest', 'kfoldcrop'), 'strategy', f"{recipe.strategy!r} crops nothing",
+         "use train_snapshots")
     data, out, dev = check_in_dir(data, 'data', 'data root'), check_out_dir(out), speed.torch_device
     df = cls_training_index(data, on_bad_data)
     seg, key = _seg_checked(seg_model, df, recipe.strategy)
     if base is None:
         base = out/'base'
-        train_snapshots(data, base, replace(recipe, strategy='snapshot', folds=recipe.n_folds), speed, cache, on_bad_data)
+        train_snapshots(data, base, replace(recipe, strategy='snapshot', folds=recipe.n_folds), speed, cache,
+                        on_bad_data)
     base = Path(base).resolve()
     bb, br, fold_of = _base_run(base, data, df, recipe.n_folds)
-    record = open_record(out/'progress.json', recipe, dict(data=str(Path(data).resolve()), base=str(base), seg_model=str(seg),
-                                                          seg_key=key))
+    record = open_record(out/'progress.json', recipe, dict(data=str(Path(data).resolve()), base=str(base),
+                                                          seg_model=str(seg), seg_key=key))
     record.save()
-    with atomic_path(out/'folds.csv') as tmp: pd.DataFrame(dict(image_id=df.image_id, fold=fold_of)).to_csv(tmp, index=False)
+    with atomic_path(out/'folds.csv') as tmp:
+        pd.DataFrame(dict(image_id=df.image_id, fold=fold_of)).to_csv(tmp, index=False)
     crops, boxes = load_crops(df.image.tolist(), seg, recipe.size, recipe, cache, dev, speed.workers, key)
     with atomic_path(out/'crop_boxes.csv') as tmp: boxes.drop(columns=['image', 'stamp']).to_csv(tmp, index=False)
     print(f"lesion found in {int(boxes.found.sum())} of {len(boxes)} Training images (the others are used whole)")
@@ -235,8 +250,9 @@ def train_crops(data, # data root in the official layout (its Task 3 Training sp
         snaps += fsnaps
     seen = fold_of >= 0
     s = oof_report(out, df.image_id[seen].tolist(), labels[seen], oof[seen], fold_of[seen], title=recipe.strategy)
-    write_bundle(out, 3, br.arch, recipe.size, snaps, recipe.colour_constancy, strategy=recipe.strategy, seg_model=str(seg),
-                 seg_key=key, crop=dict(margin=recipe.margin, square=recipe.square, seg_tta=recipe.seg_tta),
+    write_bundle(out, 3, br.arch, recipe.size, snaps, recipe.colour_constancy, strategy=recipe.strategy,
+                 seg_model=str(seg), seg_key=key,
+                 crop=dict(margin=recipe.margin, square=recipe.square, seg_tta=recipe.seg_tta),
                  recipe=recipe.to_dict(), base=str(base), validation_balanced_accuracy=s['balanced_accuracy'])
     return s
 
@@ -248,11 +264,12 @@ def train_cls(data, # data root in the official layout (its Task 3 Training spli
               seg_model=None, # the Task 1 model folder that finds the lesions (cropbest, kfoldcrop)
               base=None, # a finished SnapEnsemble run to fine-tune (default: trained under OUT/base)
               cache=None, # resize, crop and folds cache (default: $ISIC_CACHE or data/cache)
-              on_bad_data:str='stop', # 'stop' at a damaged file, or 'skip' it (at most 5 % of the images)
-              cbs=None) -> dict: # more callbacks for every fit (Python only)
+              on_bad_data:Literal['stop', 'skip']='stop', # 'stop' at a damaged file, or 'skip' it (at most 5 %)
+              cbs:list|None=None) -> dict: # more callbacks for every fit (Python only)
     "Train (or resume) a Task 3 strategy into `out`; returns its out-of-fold scores (with `out` and `strategy`)."
     if recipe.strategy == 'snapshot':
-        need(base is None, 'base', "only the crop strategies fine-tune a base run", "leave --base out with --strategy snapshot")
+        need(base is None, 'base', "only the crop strategies fine-tune a base run",
+             "leave --base out with --strategy snapshot")
         s = train_snapshots(data, out, recipe, speed, cache, on_bad_data, cbs)
     else: s = train_crops(data, out, recipe, speed, seg_model, base, cache, on_bad_data, cbs)
     return dict(s, out=str(out), strategy=recipe.strategy)
@@ -269,18 +286,22 @@ def cls_inputs(model_dir,  # the --out folder of isic_train_cls (or an exported 
     S, cc = int(b['size']), b.get('colour_constancy', False)
     if b.get('strategy', 'snapshot') == 'snapshot':
         with ThreadPoolExecutor(workers or min(8, torch.get_num_threads() + 1)) as ex:
-            return np.stack(list(ex.map(lambda p: load_resized(p, [S], colour_constancy=cc)[S], paths))), [None] * len(paths)
+            return (np.stack(list(ex.map(lambda p: load_resized(p, [S], colour_constancy=cc)[S], paths))),
+                    [None] * len(paths))
     seg = Path(seg_model) if seg_model else Path(b['seg_model'])
-    if not seg_model and not seg.is_absolute(): seg = Path(model_dir)/seg  # an exported bundle carries its own (isic_export)
+    if not seg_model and not seg.is_absolute():
+        seg = Path(model_dir)/seg  # an exported bundle carries its own (isic_export)
     if not (seg/'model.json').is_file():
         raise IsicDataError(seg, "the segmentation model of this classifier is not there",
                             "pass --seg-model DIR: the Task 1 model folder it was trained with")
     key = seg_model_key(seg)
     if key != b['seg_key']:
-        warnings.warn(f"{seg}: not the segmentation model this classifier was trained with (key {b['seg_key']}): the crops may differ")
+        warnings.warn(f"{seg}: not the segmentation model this classifier was trained with (key {b['seg_key']}): "
+                      "the crops may differ")
     seg_ids = seg_training_ids(seg)
     if seg_ids is not None and (sh := check_disjoint(seg_ids, [image_id(p) for p in paths], strict=False)['shared']):
-        warnings.warn(f"{seg}: {len(sh)} of these images were in its training set (e.g. {sh[0]}): their crops are better than a new image's")
+        warnings.warn(f"{seg}: {len(sh)} of these images were in its training set (e.g. {sh[0]}): "
+                      "their crops are better than a new image's")
     c = b['crop']
     r = ClsRecipe(margin=c['margin'], square=c['square'], seg_tta=c['seg_tta'], colour_constancy=cc)
     x, boxes = load_crops(paths, seg, S, r, cache, device, workers, key)

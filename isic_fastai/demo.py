@@ -57,14 +57,16 @@ def demo_task3(data,  # synthetic data root (Training and Validation splits of T
     "Train SnapEnsemble, CropBest and KFoldCrop small; submit the best out-of-fold strategy's Validation predictions."
     t0, runs = time.time(), Path(out)/'task3_runs'
     res = dict(snapshot=train_cls(data, runs/'snapshot', replace(recipe, strategy='snapshot'), speed, cache=cache))
-    res['cropbest'] = train_cls(data, runs/'cropbest', replace(recipe, strategy='cropbest'), speed, seg_model_dir, runs/'snapshot', cache)
-    res['kfoldcrop'] = train_cls(data, runs/'kfoldcrop', replace(recipe, strategy='kfoldcrop'), speed, seg_model_dir, cache=cache)
+    res['cropbest'] = train_cls(data, runs/'cropbest', replace(recipe, strategy='cropbest'), speed, seg_model_dir,
+                                runs/'snapshot', cache)
+    res['kfoldcrop'] = train_cls(data, runs/'kfoldcrop', replace(recipe, strategy='kfoldcrop'), speed, seg_model_dir,
+                                 cache=cache)
     oof = {k: float(r['balanced_accuracy']) for k, r in res.items()}
     best = max(STRATEGIES, key=lambda k: oof[k])  # ties: the simpler strategy (listed first)
     truth, val = task3_truth_csv(data, 'Validation'), {}
     for k in STRATEGIES:
-        predict_cls(runs/k, task3_input_dir(data, 'Validation'), runs/k/'validation_predictions.csv', tta=tta, bs=recipe.bs,
-                    device=speed.device, cache=cache)
+        predict_cls(runs/k, task3_input_dir(data, 'Validation'), runs/k/'validation_predictions.csv', tta=tta,
+                    bs=recipe.bs, device=speed.device, cache=cache)
         val[k] = score_cls_csv(truth, runs/k/'validation_predictions.csv')['balanced_accuracy']
     dest = Path(out)/'task3'/'predictions.csv'
     with atomic_path(dest) as tmp: shutil.copyfile(runs/best/'validation_predictions.csv', tmp)
@@ -88,11 +90,14 @@ def isic_demo(data='data/synthetic',  # synthetic data root (generated when abse
     cls_recipe = replace(DEMO_CLS, size=cls_size, seed=seed, **(task3_kw or {}))
     isic_synth(data, seed=seed, **(synth_kw or {}))
     errors = [p for p in isic_check(data) if p.level == 'error']
-    if errors: raise IsicDataError(data, f"{len(errors)} problem(s):\n" + '\n'.join(map(str, errors)), "delete the folder and rerun make demo")
+    if errors:
+        raise IsicDataError(data, f"{len(errors)} problem(s):\n" + '\n'.join(map(str, errors)),
+                            "delete the folder and rerun make demo")
     t1 = demo_task1(data, out, seg_recipe, speed, cache)
     t3 = demo_task3(data, out, out/'seg_model', cls_recipe, speed, cache)
     t3 = dict(t3, class_prior=class_prior_score(data, out))
-    report = dict(task1={k: t1[k] for k in ('threshold_jaccard', 'jaccard', 'dice')}, task3=t3, seconds=round(time.time() - t0, 1))
+    report = dict(task1={k: t1[k] for k in ('threshold_jaccard', 'jaccard', 'dice')}, task3=t3,
+                  seconds=round(time.time() - t0, 1))
     atomic_write_text(out/'report.json', json.dumps(report, indent=1))
     return report
 

@@ -9,20 +9,23 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 import numpy as np, pandas as pd, torch
 with warnings.catch_warnings():  # fastai 2.8.7 calls torch.jit.script at import: a FutureWarning on new torch
     warnings.simplefilter('ignore', FutureWarning)
     from fastai.learner import Learner
     from fastai.torch_core import num_distrib, rank_distrib, distrib_barrier
     from fastai.distributed import DistributedDL, DistributedTrainer, teardown_distrib
-from .core import (IsicDataError, atomic_path, atomic_write_text, need, at_least, check_in_dir, check_out_dir,
-                              run_command)
+from .core import (IsicDataError, atomic_path, atomic_write_text, need, at_least, check_in_dir,
+                              check_out_dir, run_command)
 from .data import index_task1, index_task3
 from .prepare import prepare_split, load_prepared
-from .training import (Speed, RECORD_VERSION, open_record, on_rank0, train_stages, load_checkpoint, write_bundle)
+from .training import (Speed, RECORD_VERSION, open_record, on_rank0, train_stages, load_checkpoint,
+                                  write_bundle)
 from .superconvergence import SegRecipe, seg_dls, seg_learner, seg_fold_stages, seg_training_index, seg_folds
-from .snapshot_ensemble import (ClsRecipe, cls_dls, cls_learner, cls_fold_stages, cls_training_index, cls_folds,
-                                           class_balance, snapshot_path, predict_snapshots, make_cls_model, fold_scores)
+from .snapshot_ensemble import (ClsRecipe, cls_dls, cls_learner, cls_fold_stages, cls_training_index,
+                                           cls_folds, class_balance, snapshot_path, predict_snapshots, make_cls_model,
+                                           fold_scores)
 
 # %% auto #0
 __all__ = ['use_cuda', 'init_distrib', 'GlooDistributedDL', 'CpuDistributedTrainer', 'cpu_distrib_ctx', 'split_hash',
@@ -39,7 +42,8 @@ def _device(d) -> torch.device:
     return torch.device('cpu') if d.type == 'cpu' else d
 
 def init_distrib(device=None):
-    "Join the process group that `torchrun`/`accelerate launch` set up in the environment (gloo on CPU, NCCL on GPUs); returns Accelerate's `PartialState`."
+    ("Join the process group that `torchrun`/`accelerate launch` set up in the environment "
+     "(gloo on CPU, NCCL on GPUs); returns Accelerate's `PartialState`.")
     from accelerate import PartialState
     if num_distrib() <= 1: return None
     return PartialState(cpu=not use_cuda(device))
@@ -54,7 +58,8 @@ class GlooDistributedDL(DistributedDL):
 
 class CpuDistributedTrainer(DistributedTrainer):
     "fastai's `DistributedTrainer` wrapping the loaders in `GlooDistributedDL`: works with gloo (CPU) and NCCL."
-    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else GlooDistributedDL(dl, device=self.learn.model.device)
+    def _wrap_dl(self, dl):
+        return dl if isinstance(dl, DistributedDL) else GlooDistributedDL(dl, device=self.learn.model.device)
 
 @contextmanager
 def cpu_distrib_ctx(learn:Learner, # the learner to train in data-parallel mode
@@ -92,7 +97,8 @@ def _start_job(data, out, fold:int, recipe, prepare) -> tuple:
     fdir, run = Path(out)/f'fold{fold}', dict(data=str(Path(data).resolve()), fold=int(fold))
     def prep():
         check_out_dir(fdir, 'out')
-        job = open_record(fdir/'job.json', recipe, run, fix=f"rerun fold {fold} with the other folds' settings, or use a new --out")
+        job = open_record(fdir/'job.json', recipe, run,
+                          fix=f"rerun fold {fold} with the other folds' settings, or use a new --out")
         if job.get('finished'): return
         fdf = prepare(job)
         with atomic_path(fdir/'folds.csv') as tmp: fdf.to_csv(tmp, index=False)
@@ -107,17 +113,19 @@ def seg_fold_job(data, # data root in the official ISIC 2018 layout
                  recipe:SegRecipe=SegRecipe(), # the Task 1 recipe (its `folds` is the N of the N-fold split)
                  speed:Speed=Speed(), # where and how fast (data-parallel: cpu forces gloo, default the GPUs if visible)
                  cache=None, # resize cache and folds
-                 on_bad_data:str='stop') -> Path: # 'stop' at a damaged file, or 'skip' it
+                 on_bad_data:Literal['stop', 'skip']='stop') -> Path: # 'stop' at a damaged file, or 'skip' it
     "Train (or resume) fold `fold` of the Task 1 recipe into `out/fold{fold}`; data-parallel when launched by torchrun."
     speed = _job_speed(speed)
     def prepare(job):
         df = seg_training_index(data, on_bad_data)
         fdf = seg_folds(data, df, recipe, cache)
-        prepare_split(df, sizes=recipe.sizes, cache=cache, colour_constancy=recipe.colour_constancy, workers=speed.workers)
+        prepare_split(df, sizes=recipe.sizes, cache=cache, colour_constancy=recipe.colour_constancy,
+                      workers=speed.workers)
         return fdf
     fdir, job = _start_job(data, out, fold, recipe, prepare)
     if job.get('finished'): return fdir
-    df = index_task1(data, 'Training').merge(pd.read_csv(fdir/'folds.csv', dtype={'image_id': str, 'fold': int}), on='image_id')
+    df = index_task1(data, 'Training').merge(pd.read_csv(fdir/'folds.csv', dtype={'image_id': str, 'fold': int}),
+                                             on='image_id')
     valid, cc = (df.fold == fold).to_numpy(), recipe.colour_constancy
     prepared = lru_cache(maxsize=None)(lambda size: load_prepared(df, size, cache=cache, colour_constancy=cc))
     prev, learn = train_stages(seg_fold_stages(recipe, fold, valid, prepared, fdir, speed.torch_device), job,
@@ -131,7 +139,8 @@ def seg_fold_job(data, # data root in the official ISIC 2018 layout
     if rank_distrib() == 0:
         with atomic_path(fdir/'model.pth') as tmp: shutil.copyfile(prev, tmp)
         atomic_write_text(fdir/'metrics.json', json.dumps(dict(n=int(learn.metrics[0].count), valid_loss=float(res[0]),
-                          jaccard=float(res[1]), threshold_jaccard=float(res[2]), world_size=max(1, num_distrib())), indent=1))
+                          jaccard=float(res[1]), threshold_jaccard=float(res[2]),
+                          world_size=max(1, num_distrib())), indent=1))
         job['finished'] = True; job.save()
     distrib_barrier()
     return fdir
@@ -140,17 +149,22 @@ def seg_fold_job(data, # data root in the official ISIC 2018 layout
 def _fold_job(out:Path, k:int, folds:int) -> dict:
     "Fold `k`'s job record, checked: there, of this version, finished, of this fold of an N-fold split."
     fdir = out/f'fold{k}'; job_f = fdir/'job.json'
-    retrain = f"run the fold's job (isic_train_ddp --out {out} --fold {k} --folds {folds} ...) with the other folds' settings"
+    retrain = (f"run the fold's job (isic_train_ddp --out {out} --fold {k} --folds {folds} ...) "
+               "with the other folds' settings")
     if not job_f.exists(): raise IsicDataError(fdir, f"fold {k} is missing (no {job_f.name})", retrain)
     try: job = json.loads(job_f.read_text())
     except ValueError as e: raise IsicDataError(job_f, f"fold {k}: unreadable job record ({e})", retrain) from None
     if job.get('format_version') != RECORD_VERSION:
-        raise IsicDataError(job_f, f"fold {k} was trained by an older isic_fastai", "train the folds again with this version, in a new --out")
+        raise IsicDataError(job_f, f"fold {k} was trained by an older isic_fastai",
+                            "train the folds again with this version, in a new --out")
     if not job.get('finished') or not (fdir/'model.pth').exists():
-        raise IsicDataError(fdir, f"fold {k} is unfinished (stages done: {sorted(job.get('done', {}))})", f"rerun its job to resume: {retrain}")
-    if job['run'].get('fold') != k: raise IsicDataError(job_f, f"fold {k}: folder holds fold {job['run'].get('fold')}", retrain)
+        raise IsicDataError(fdir, f"fold {k} is unfinished (stages done: {sorted(job.get('done', {}))})",
+                            f"rerun its job to resume: {retrain}")
+    if job['run'].get('fold') != k:
+        raise IsicDataError(job_f, f"fold {k}: folder holds fold {job['run'].get('fold')}", retrain)
     if job['recipe'].get('folds') != folds:
-        raise IsicDataError(job_f, f"fold {k} was trained for a {job['recipe'].get('folds')}-fold split, not {folds}", retrain)
+        raise IsicDataError(job_f, f"fold {k} was trained for a {job['recipe'].get('folds')}-fold split, not {folds}",
+                            retrain)
     return job
 
 def collect_folds(out, # the run folder of the fold jobs
@@ -162,10 +176,13 @@ def collect_folds(out, # the run folder of the fold jobs
     jobs = [_fold_job(out, k, folds) for k in range(folds)]
     ref = jobs[0]
     for k, job in enumerate(jobs[1:], 1):
-        a, b = dict(ref['recipe'], split=ref.get('split'), data=ref['run']['data']), dict(job['recipe'], split=job.get('split'), data=job['run']['data'])
+        a, b = (dict(ref['recipe'], split=ref.get('split'), data=ref['run']['data']),
+                dict(job['recipe'], split=job.get('split'), data=job['run']['data']))
         diff = {n: (a.get(n), b.get(n)) for n in sorted(set(a) | set(b)) if a.get(n) != b.get(n)}
-        if diff: raise IsicDataError(out/f'fold{k}'/'job.json', f"fold {k} was trained with other settings than fold 0 "
-                                     f"(fold 0, fold {k}): {diff}", f"retrain fold {k} with fold 0's settings, or collect in another --out")
+        if diff:
+            raise IsicDataError(out/f'fold{k}'/'job.json', f"fold {k} was trained with other settings than fold 0 "
+                                f"(fold 0, fold {k}): {diff}",
+                                f"retrain fold {k} with fold 0's settings, or collect in another --out")
     with atomic_path(out/'folds.csv') as tmp: shutil.copyfile(out/'fold0'/'folds.csv', tmp)
     hist = [pd.read_csv(out/f'fold{k}'/'history.csv') for k in range(folds) if (out/f'fold{k}'/'history.csv').exists()]
     if hist:
@@ -175,15 +192,17 @@ def collect_folds(out, # the run folder of the fold jobs
         rec = ClsRecipe.from_dict(r)
         scores = [json.loads((out/f'fold{k}'/'scores.json').read_text()) for k in range(folds)]
         bas = [sc['balanced_accuracy'] for sc in scores]
-        atomic_write_text(out/'scores.json', json.dumps(dict(balanced_accuracy_mean=float(np.mean(bas)), balanced_accuracy=bas,
+        atomic_write_text(out/'scores.json', json.dumps(dict(balanced_accuracy_mean=float(np.mean(bas)),
+                                                             balanced_accuracy=bas,
                                                              folds={k: sc for k, sc in enumerate(scores)}), indent=1))
         snaps = [snapshot_path(out/f'fold{k}', i) for k in range(folds) for i in range(rec.cycles)]
         return write_bundle(out, 3, rec.arch, rec.size, snaps, rec.colour_constancy, strategy='snapshot', recipe=r,
-                            trained_as='fold jobs', validation_balanced_accuracy=float(np.mean(bas)), fold_metrics=metrics)
+                            trained_as='fold jobs', validation_balanced_accuracy=float(np.mean(bas)),
+                            fold_metrics=metrics)
     rec = SegRecipe.from_dict(r)
-    return write_bundle(out, 1, rec.arch, rec.sizes[-1], [out/f'fold{k}'/'model.pth' for k in range(folds)], rec.colour_constancy,
-                        threshold=threshold, postprocess=dict(largest_cc=True, fill_holes=True), recipe=r,
-                        trained_as='fold jobs', fold_metrics=metrics)
+    return write_bundle(out, 1, rec.arch, rec.sizes[-1], [out/f'fold{k}'/'model.pth' for k in range(folds)],
+                        rec.colour_constancy, threshold=threshold, postprocess=dict(largest_cc=True, fill_holes=True),
+                        recipe=r, trained_as='fold jobs', fold_metrics=metrics)
 
 # %% ../nbs/16_distributed.ipynb #0fba90f8
 def cls_fold_job(data, # data root in the official ISIC 2018 layout (Task 3 Training split)
@@ -192,36 +211,41 @@ def cls_fold_job(data, # data root in the official ISIC 2018 layout (Task 3 Trai
                  recipe:ClsRecipe=ClsRecipe(folds=3), # the SnapEnsemble recipe (its `folds` is the N of the split)
                  speed:Speed=Speed(), # where and how fast
                  cache=None, # resize cache and folds
-                 on_bad_data:str='stop') -> Path: # 'stop' at a damaged file, or 'skip' it
-    "Train one fold of the Task 3 snapshot recipe into `out/fold{fold}` and score its ensemble; data-parallel under torchrun."
+                 on_bad_data:Literal['stop', 'skip']='stop') -> Path: # 'stop' at a damaged file, or 'skip' it
+    ("Train one fold of the Task 3 snapshot recipe into `out/fold{fold}` and score its ensemble; "
+     "data-parallel under torchrun.")
     need(recipe.strategy == 'snapshot', 'strategy', f"fold jobs train SnapEnsemble, not {recipe.strategy}",
          "train the crop strategies with isic_train_cls")
     speed = _job_speed(speed)
     def prepare(job):
         df = cls_training_index(data, on_bad_data)
         fold_of = cls_folds(data, df, recipe, cache)
-        prepare_split(df, sizes=[recipe.size], cache=cache, colour_constancy=recipe.colour_constancy, workers=speed.workers,
-                      progress=False)
+        prepare_split(df, sizes=[recipe.size], cache=cache, colour_constancy=recipe.colour_constancy,
+                      workers=speed.workers, progress=False)
         return pd.DataFrame(dict(image_id=df.image_id, fold=fold_of))
     fdir, job = _start_job(data, out, fold, recipe, prepare)
     if job.get('finished'): return fdir
-    df = index_task3(data, 'Training').merge(pd.read_csv(fdir/'folds.csv', dtype={'image_id': str, 'fold': int}), on='image_id')
+    df = index_task3(data, 'Training').merge(pd.read_csv(fdir/'folds.csv', dtype={'image_id': str, 'fold': int}),
+                                             on='image_id')
     imgs, _ = load_prepared(df, recipe.size, cache=cache, colour_constancy=recipe.colour_constancy)
     labels, valid, dev = df.label.to_numpy().astype(np.int64), (df.fold == fold).to_numpy(), speed.torch_device
     train_stages(cls_fold_stages(recipe, fold, imgs, labels, valid, fdir, dev), job, fdir/'history.csv', speed=speed,
                  fit_ctx=lambda l: cpu_distrib_ctx(l, speed.device))
     snaps = [snapshot_path(fdir, c) for c in range(recipe.cycles)]
-    # the last snapshot's weights, validated over every process (the gathered metric); then the ensemble, scored by rank 0
+    # the last snapshot's weights, validated over every process (the gathered metric);
+    # then the ensemble, scored by rank 0
     gc.collect()  # the training learners (and their GPU copies of the data) are gone before the validation one
-    learn = cls_learner(cls_dls(imgs, labels, valid, bs=recipe.bs, device=dev, balance=recipe.balance), recipe.arch, False,
-                        loss_weights=class_balance(labels, valid, recipe.balance), path=fdir)  # the loss history.csv has
+    learn = cls_learner(cls_dls(imgs, labels, valid, bs=recipe.bs, device=dev, balance=recipe.balance), recipe.arch,
+                        False, loss_weights=class_balance(labels, valid, recipe.balance),
+                        path=fdir)  # the loss history.csv has
     load_checkpoint(snaps[-1], learn.model)
     with cpu_distrib_ctx(learn, speed.device): res = learn.validate()
     if rank_distrib() == 0:
         mk = lambda: make_cls_model(recipe.arch, pretrained=False)
         probs = predict_snapshots(mk, snaps, imgs[valid], tta=recipe.tta, bs=recipe.bs, device=dev)
         sc = fold_scores(fdir, probs, labels[valid], df.image_id[valid].tolist(), fold)
-        with atomic_path(fdir/'model.pth') as tmp: shutil.copyfile(fdir/'snapshots.pth', tmp)  # the last snapshot, as a checkpoint
+        with atomic_path(fdir/'model.pth') as tmp:
+            shutil.copyfile(fdir/'snapshots.pth', tmp)  # the last snapshot, as a checkpoint
         atomic_write_text(fdir/'metrics.json', json.dumps(dict(n=learn.metrics[0].count, valid_loss=float(res[0]),
                           balanced_accuracy=float(res[1]), ensemble_balanced_accuracy=sc['balanced_accuracy'],
                           world_size=max(1, num_distrib())), indent=1))
@@ -232,13 +256,15 @@ def cls_fold_job(data, # data root in the official ISIC 2018 layout (Task 3 Trai
 def train_fold_job(data, out, fold:int, recipe:SegRecipe|ClsRecipe, speed:Speed=Speed(), cache=None,
                    on_bad_data:str='stop') -> Path:
     "One fold job of either task: `seg_fold_job` for a `SegRecipe`, `cls_fold_job` for a `ClsRecipe`."
-    return (seg_fold_job if isinstance(recipe, SegRecipe) else cls_fold_job)(data, out, fold, recipe, speed, cache, on_bad_data)
+    return (seg_fold_job if isinstance(recipe, SegRecipe) else cls_fold_job)(data, out, fold, recipe, speed, cache,
+                                                                             on_bad_data)
 
 # %% ../nbs/16_distributed.ipynb #298e3596
 def _launcher() -> argparse.ArgumentParser:
     "The flags of the command itself: the task, the number of processes, collecting instead of training."
     ap = argparse.ArgumentParser(prog='isic_train_ddp', add_help=False)
-    ap.add_argument('--task', type=int, default=1, choices=[1, 3], help='1: segmentation (Unet34), 3: classification (ResNet)')
+    ap.add_argument('--task', type=int, default=1, choices=[1, 3],
+                    help='1: segmentation (Unet34), 3: classification (ResNet)')
     ap.add_argument('--nproc', type=int, default=1, help='processes: > 1 re-launches this command under torchrun')
     ap.add_argument('--collect', action='store_true', help='collect the finished folds of --out into model.json')
     return ap
@@ -251,11 +277,13 @@ def _launch(argv:list, nproc:int) -> int:
     return subprocess.run(cmd).returncode
 
 def isic_train_ddp_cli(argv=None) -> int:
-    "The command: train one fold (data-parallel with --nproc > 1), or --collect the folds; flags as isic_train_seg/_cls."
+    ("The command: train one fold (data-parallel with --nproc > 1), or --collect the folds; "
+     "flags as isic_train_seg/_cls.")
     argv = list(sys.argv[1:] if argv is None else argv)
     pre, rest = _launcher().parse_known_args(argv)
     if '-h' in rest or '--help' in rest: _launcher().print_help()
-    if pre.collect: return run_command(collect_folds, rest, 'isic_train_ddp --collect', show=lambda p: print(f"collected {p}"))
+    if pre.collect:
+        return run_command(collect_folds, rest, 'isic_train_ddp --collect', show=lambda p: print(f"collected {p}"))
     if pre.nproc > 1 and num_distrib() <= 1: return _launch(rest + ['--task', str(pre.task)], pre.nproc)
     fn = seg_fold_job if pre.task == 1 else cls_fold_job
     try: return run_command(fn, rest, 'isic_train_ddp', show=lambda p: print(p) if rank_distrib() == 0 else None)

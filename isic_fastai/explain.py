@@ -10,7 +10,8 @@ import numpy as np, pandas as pd, torch, cv2
 import torch.nn as nn
 from PIL import Image
 from matplotlib.figure import Figure
-from .core import CLASSES, IsicDataError, atomic_path, atomic_write_text, image_id, pick_device, at_least, guarded
+from .core import (CLASSES, IsicDataError, atomic_path, atomic_write_text, image_id, pick_device, at_least,
+                              guarded)
 from .prepare import load_resized, normalize_batch, decode_image, write_png
 from .training import member_groups, load_checkpoint
 from .superconvergence import probs_to_mask
@@ -26,19 +27,22 @@ __all__ = ['VAR_MAX', 'explain_dir', 'check_outside', 'logit_model', 'cam_layer'
 
 # %% ../nbs/15_explain.ipynb #3a11b9b3
 def explain_dir(pred) -> Path:
-    "The folder beside a predictions CSV or masks folder for its explanations: `predictions.csv` -> `predictions_explain/`."
+    ("The folder beside a predictions CSV or masks folder for its explanations: "
+     "`predictions.csv` -> `predictions_explain/`.")
     p = Path(pred)
     return p.parent/f"{p.stem if p.suffix.lower() == '.csv' else p.name}_explain"
 
 def check_outside(out_dir, *protected) -> Path:
-    "`out_dir`, checked: not a `protected` folder nor inside one; not the folder of a `protected` file (a predictions CSV)."
+    ("`out_dir`, checked: not a `protected` folder nor inside one; "
+     "not the folder of a `protected` file (a predictions CSV).")
     out = Path(out_dir).resolve()
     for p in protected:
         if p is None: continue
         q = Path(p).resolve()
         is_file = q.is_file() or q.suffix.lower() == '.csv'
         if (out == q.parent) if is_file else (out == q or q in out.parents):
-            raise IsicDataError(out_dir, f"is {'the folder of' if is_file else 'inside'} {q}, which holds predictions or input images",
+            raise IsicDataError(out_dir, f"is {'the folder of' if is_file else 'inside'} {q}, "
+                                "which holds predictions or input images",
                                 f"write explanations beside it, e.g. {explain_dir(p)}")
     return Path(out_dir)
 
@@ -73,7 +77,8 @@ def overlay_heatmap(img:np.ndarray,  # uint8 RGB (H, W, 3)
     "The image with a colour heat map blended over it and `label` on a dark band at the top: uint8 RGB, same size."
     from pytorch_grad_cam.utils.image import show_cam_on_image
     h = np.clip(np.nan_to_num(heat.astype(np.float32)), 0, 1)
-    out = show_cam_on_image(img.astype(np.float32) / 255, h, use_rgb=True, colormap=colormap, image_weight=1 - alpha).copy()
+    out = show_cam_on_image(img.astype(np.float32) / 255, h, use_rgb=True, colormap=colormap,
+                            image_weight=1 - alpha).copy()
     if where is not None: out = np.where(np.asarray(where, bool)[..., None], out, img).astype(np.uint8)
     if label:
         H, W = out.shape[:2]
@@ -84,20 +89,23 @@ def overlay_heatmap(img:np.ndarray,  # uint8 RGB (H, W, 3)
     return out
 
 # %% ../nbs/15_explain.ipynb #cd54473c
-def gradcam_heat(model_dir,  # the --out folder of isic_train_cls
-                 paths,  # image files
-                 target:str|None=None,  # explain this class (a name of `CLASSES`) for every image; None: the predicted class
-                 tta:bool=False,  # dihedral TTA for the predicted class (as `isic_predict_cls --tta`)
-                 bs:int=16,  # batch size
-                 device=None,  # 'cpu', 'cuda', ...
-                 cache=None,  # crop cache (crop strategies)
-                 seg_model=None) -> dict:  # override the segmentation model of a crop strategy
-    "Grad-CAM of a run's ensemble: `heat` (maps in [0, 1] at each image's size), `probs`, `explained` class indices, `ids`, `boxes`, `classes`."
+def gradcam_heat(
+    model_dir,  # the --out folder of isic_train_cls
+    paths,  # image files
+    target:str|None=None,  # explain this class (a name of `CLASSES`) for every image; None: the predicted class
+    tta:bool=False,  # dihedral TTA for the predicted class (as `isic_predict_cls --tta`)
+    bs:int=16,  # batch size
+    device=None,  # 'cpu', 'cuda', ...
+    cache=None,  # crop cache (crop strategies)
+    seg_model=None) -> dict:  # override the segmentation model of a crop strategy
+    ("Grad-CAM of a run's ensemble: `heat` (maps in [0, 1] at each image's size), `probs`, `explained` class indices, "
+     "`ids`, `boxes`, `classes`.")
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
     b = load_cls_bundle(model_dir)
     paths = [Path(p) for p in paths]
-    if target is not None and target not in b['classes']: raise ValueError(f"target must be one of {b['classes']}, got {target!r}")
+    if target is not None and target not in b['classes']:
+        raise ValueError(f"target must be one of {b['classes']}, got {target!r}")
     dev = pick_device(device) if not isinstance(device, torch.device) else device
     x, boxes = cls_inputs(model_dir, b, paths, cache, seg_model, dev)  # decoded (and cropped) once, as predict_cls does
     probs, ids = ensemble_probs(b, x, tta, bs, dev), [image_id(p) for p in paths]
@@ -111,35 +119,42 @@ def gradcam_heat(model_dir,  # the --out folder of isic_train_cls
                 load_checkpoint(snap, model, device=dev); model.eval()
                 for i in range(0, len(paths), bs):
                     xb = normalize_batch(torch.from_numpy(x[i:i+bs]).to(dev))
-                    cams[i:i+bs] += gc(input_tensor=xb, targets=[ClassifierOutputTarget(int(c)) for c in cls_idx[i:i+bs]]) / (len(groups) * len(g))
+                    cams[i:i+bs] += (gc(input_tensor=xb,
+                                        targets=[ClassifierOutputTarget(int(c)) for c in cls_idx[i:i+bs]])
+                                     / (len(groups) * len(g)))
     cams = cams / np.maximum(cams.max((1, 2), keepdims=True), 1e-12)    # each member's map had its own [0, 1] scale
     heat = [np.clip(_to_image(c, original_size(p), bx), 0, 1) for c, p, bx in zip(cams, paths, boxes)]
     return dict(heat=heat, probs=probs, explained=cls_idx, ids=ids, boxes=boxes, classes=b['classes'])
 
-def gradcam_maps(model_dir,  # the --out folder of isic_train_cls
-                 images,  # folder of images (or a list of image files)
-                 out_dir,  # where the overlays go: beside the predictions (`explain_dir`), never inside them
-                 target:str|None=None,  # explain this class (a name of `CLASSES`) for every image; None: the predicted class
-                 tta:bool=False,  # dihedral TTA for the predicted class (as `isic_predict_cls --tta`)
-                 bs:int=16,  # batch size
-                 device=None,  # 'cpu', 'cuda', ...
-                 cache=None,  # crop cache (crop strategies)
-                 seg_model=None,  # override the segmentation model of a crop strategy
-                 protect=()) -> pd.DataFrame:  # more folders/files that `out_dir` must stay out of (the predictions)
-    "Write `ISIC_<id>_gradcam.png` (Grad-CAM of the ensemble over the image, class named) and `gradcam.csv` to `out_dir`."
+def gradcam_maps(
+    model_dir,  # the --out folder of isic_train_cls
+    images,  # folder of images (or a list of image files)
+    out_dir,  # where the overlays go: beside the predictions (`explain_dir`), never inside them
+    target:str|None=None,  # explain this class (a name of `CLASSES`) for every image; None: the predicted class
+    tta:bool=False,  # dihedral TTA for the predicted class (as `isic_predict_cls --tta`)
+    bs:int=16,  # batch size
+    device=None,  # 'cpu', 'cuda', ...
+    cache=None,  # crop cache (crop strategies)
+    seg_model=None,  # override the segmentation model of a crop strategy
+    protect=()) -> pd.DataFrame:  # more folders/files that `out_dir` must stay out of (the predictions)
+    ("Write `ISIC_<id>_gradcam.png` (Grad-CAM of the ensemble over the image, class named) "
+     "and `gradcam.csv` to `out_dir`.")
     paths = image_files(images) if not isinstance(images, (list, tuple)) else [Path(p) for p in images]
-    check_outside(out_dir, *([images] if not isinstance(images, (list, tuple)) else {p.parent for p in paths}), *protect)
+    check_outside(out_dir, *([images] if not isinstance(images, (list, tuple)) else {p.parent for p in paths}),
+                  *protect)
     r = gradcam_heat(model_dir, paths, target, tta, bs, device, cache, seg_model)
     out, rows, C = Path(out_dir), [], r['classes']
     for k, p in enumerate(paths):
         img, _ = decode_image(p)
         c, top, pr = C[r['explained'][k]], C[int(r['probs'][k].argmax())], r['probs'][k]
-        label = f"{c} {pr[r['explained'][k]]:.2f}" + ('' if target is None else f" (asked; predicted {top} {pr.max():.2f})")
+        label = (f"{c} {pr[r['explained'][k]]:.2f}"
+                 + ('' if target is None else f" (asked; predicted {top} {pr.max():.2f})"))
         bx, where = r['boxes'][k], None
         if bx is not None: where = np.zeros(img.shape[:2], bool); where[bx[1]:bx[3], bx[0]:bx[2]] = True
         f = write_png(overlay_heatmap(img, r['heat'][k], label, where=where), out/f"{r['ids'][k]}_gradcam.png")
         rows.append(dict(image_id=r['ids'][k], explained=c, probability=float(pr[r['explained'][k]]), predicted=top,
-                         width=img.shape[1], height=img.shape[0], box='' if bx is None else ' '.join(map(str, bx)), file=f.name))
+                         width=img.shape[1], height=img.shape[0], box='' if bx is None else ' '.join(map(str, bx)),
+                         file=f.name))
     df = pd.DataFrame(rows)
     with atomic_path(out/'gradcam.csv') as tmp: df.to_csv(tmp, index=False)
     return df
@@ -151,7 +166,8 @@ VAR_MAX = 0.25  # largest variance of a probability in [0, 1]: the top of the va
 def member_probs(models:list,  # the fold models (`load_seg_ensemble`)
                  x:torch.Tensor,  # normalised batch (B,3,S,S)
                  tta:bool=True) -> torch.Tensor:  # the 8 dihedral transforms per model
-    "Foreground probability of every member (model x transform, each undone): (M*K, B, S, S); their mean is `seg_probs`."
+    ("Foreground probability of every member (model x transform, each undone): (M*K, B, S, S); "
+     "their mean is `seg_probs`.")
     return torch.stack(list(seg_member_probs(models, x, tta)))
 
 def boundary_band(mask:np.ndarray, width:int) -> np.ndarray:
@@ -176,8 +192,9 @@ def uncertainty_maps(model_dir,  # the --out folder of isic_train_seg
     models, cfg = load_seg_ensemble(model_dir, device)
     paths = image_files(images) if not isinstance(images, (list, tuple)) else [Path(p) for p in images]
     check_outside(out_dir, *([images] if not isinstance(images, (list, tuple)) else {p.parent for p in paths}), masks)
-    if len(models) * (8 if tta else 1) < 2: raise IsicDataError(model_dir, "one model without TTA: nothing to disagree",
-                                                                "use tta=True (--tta) or a model trained with --folds 2 or more")
+    if len(models) * (8 if tta else 1) < 2:
+        raise IsicDataError(model_dir, "one model without TTA: nothing to disagree",
+                            "use tta=True (--tta) or a model trained with --folds 2 or more")
     dev, S, out, rows = next(models[0].parameters()).device, cfg['size'], Path(out_dir), []
     for i in range(0, len(paths), bs):
         chunk = paths[i:i+bs]
@@ -193,7 +210,8 @@ def uncertainty_maps(model_dir,  # the --out folder of isic_train_seg
             iid = image_id(p)
             write_png(np.round(v / VAR_MAX * 255).astype(np.uint8), out/f'{iid}_variance.png')
             img, _ = decode_image(p)
-            ov = overlay_heatmap(img, v / max(float(v.max()), 1e-6), f"variance max {v.max():.3f}", alpha, cv2.COLORMAP_INFERNO)
+            ov = overlay_heatmap(img, v / max(float(v.max()), 1e-6), f"variance max {v.max():.3f}", alpha,
+                                 cv2.COLORMAP_INFERNO)
             cs, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
             cv2.drawContours(ov, cs, -1, (255, 255, 255), max(1, W // 250))
             write_png(ov, out/f'{iid}_uncertainty.png')
@@ -235,7 +253,8 @@ def fit_temperature(logits,  # (N, C) logits, or log-probabilities (same thing u
     from scipy.optimize import minimize_scalar
     z, y = np.asarray(logits, np.float64), np.asarray(labels, np.int64)
     if len(z) == 0: raise ValueError("no predictions to fit a temperature on")
-    r = minimize_scalar(lambda lt: nll(z, y, float(np.exp(lt))), bounds=tuple(np.log(bounds)), method='bounded', options=dict(xatol=1e-6))
+    r = minimize_scalar(lambda lt: nll(z, y, float(np.exp(lt))), bounds=tuple(np.log(bounds)), method='bounded',
+                        options=dict(xatol=1e-6))
     return float(np.exp(r.x))
 
 def expected_calibration_error(probs,  # (N, C) probabilities
@@ -253,11 +272,13 @@ def reliability_table(probs, labels, n_bins:int=15) -> pd.DataFrame:
     cnt = np.bincount(b, minlength=n_bins)
     with np.errstate(invalid='ignore', divide='ignore'):
         cf, ac = np.bincount(b, conf, n_bins) / cnt, np.bincount(b, ok, n_bins) / cnt
-    return pd.DataFrame(dict(lo=np.arange(n_bins) / n_bins, hi=np.arange(1, n_bins + 1) / n_bins, count=cnt, confidence=cf, accuracy=ac))
+    return pd.DataFrame(dict(lo=np.arange(n_bins) / n_bins, hi=np.arange(1, n_bins + 1) / n_bins, count=cnt,
+                             confidence=cf, accuracy=ac))
 
 # %% ../nbs/15_explain.ipynb #d1a7da74
 def plot_reliability(probs_before, probs_after, labels, n_bins:int=15, fname=None, title:str='') -> Figure:
-    "Reliability diagram (accuracy vs confidence per bin) before and after calibration, with the bin counts; PNG to `fname`."
+    ("Reliability diagram (accuracy vs confidence per bin) before and after calibration, with the bin counts; "
+     "PNG to `fname`.")
     fig = Figure(figsize=(5.5, 6))
     ax, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw=dict(height_ratios=[3, 1]))
     ax.plot([0, 1], [0, 1], ls='--', c='grey', lw=1, label='perfect')
@@ -276,47 +297,59 @@ def plot_reliability(probs_before, probs_after, labels, n_bins:int=15, fname=Non
 
 # %% ../nbs/15_explain.ipynb #c9fa7017
 def read_oof(run) -> tuple:
-    "(log-probabilities (N, 7), labels (N,), folds (N,), image ids) of the out-of-fold predictions of an `isic_train_cls` run."
+    ("(log-probabilities (N, 7), labels (N,), folds (N,), image ids) "
+     "of the out-of-fold predictions of an `isic_train_cls` run.")
     run = Path(run)
     f, g = run/'oof.csv', run/'oof_folds.csv'
     for p in (f, g):
-        if not p.is_file(): raise IsicDataError(p, "out-of-fold predictions not found", "give the --out folder of a finished isic_train_cls run")
+        if not p.is_file():
+            raise IsicDataError(p, "out-of-fold predictions not found",
+                                "give the --out folder of a finished isic_train_cls run")
     pr = pd.read_csv(f, dtype={'image': str}).set_index('image')
     fo = pd.read_csv(g, dtype={'image_id': str})
     missing = set(fo.image_id) - set(pr.index)
-    if missing: raise IsicDataError(f, f"{len(missing)} image(s) of oof_folds.csv have no prediction", "rerun isic_train_cls to rewrite it")
-    return _log(pr.loc[fo.image_id, CLASSES].to_numpy()), fo.label.to_numpy().astype(np.int64), fo.fold.to_numpy(), fo.image_id.tolist()
+    if missing:
+        raise IsicDataError(f, f"{len(missing)} image(s) of oof_folds.csv have no prediction",
+                            "rerun isic_train_cls to rewrite it")
+    return (_log(pr.loc[fo.image_id, CLASSES].to_numpy()), fo.label.to_numpy().astype(np.int64), fo.fold.to_numpy(),
+            fo.image_id.tolist())
 
 def calibrate_run(run,  # the --out folder of isic_train_cls
                   n_bins:int=15,  # ECE bins
                   out=None) -> dict:  # where calibration.json and reliability.png go (default: the run folder)
-    "Fit the temperature on a run's out-of-fold predictions; write `calibration.json` and `reliability.png`; return the numbers."
+    ("Fit the temperature on a run's out-of-fold predictions; write `calibration.json` and `reliability.png`; "
+     "return the numbers.")
     at_least('bins', n_bins, 1)
     logp, y, folds, _ = read_oof(run)
     T = fit_temperature(logp, y)
     p0, p1 = softmax_t(logp), softmax_t(logp, T)
     res = dict(temperature=T, n=int(len(y)), n_bins=n_bins, fitted_on='out-of-fold log-probabilities (oof.csv)',
-               ece_before=expected_calibration_error(p0, y, n_bins), ece_after=expected_calibration_error(p1, y, n_bins),
+               ece_before=expected_calibration_error(p0, y, n_bins),
+               ece_after=expected_calibration_error(p1, y, n_bins),
                nll_before=nll(logp, y), nll_after=nll(logp, y, T))
     res['temperature_at_bound'] = bool(min(abs(np.log(T / 0.05)), abs(np.log(T / 20.))) < 1e-3)
     if res['temperature_at_bound']:
         warnings.warn(f"{run}: the temperature went to its bound ({T:.3g}): the out-of-fold predictions are "
-                      + ("no better than uniform" if T > 1 else "far too timid") + "; check the run before trusting them")
+                      + ("no better than uniform" if T > 1 else "far too timid")
+                      + "; check the run before trusting them")
     fs = sorted(set(folds.tolist()))
     if len(fs) > 1:
         pc = np.zeros_like(p1)
         for f in fs: pc[folds == f] = softmax_t(logp[folds == f], fit_temperature(logp[folds != f], y[folds != f]))
-        res.update(ece_after_crossfit=expected_calibration_error(pc, y, n_bins), nll_after_crossfit=float(-np.log(pc[np.arange(len(y)), y]).mean()))
+        res.update(ece_after_crossfit=expected_calibration_error(pc, y, n_bins),
+                   nll_after_crossfit=float(-np.log(pc[np.arange(len(y)), y]).mean()))
     out = Path(out or run)
     atomic_write_text(out/'calibration.json', json.dumps(res, indent=1))
-    fig = plot_reliability(p0, p1, y, n_bins, out/'reliability.png', title=f'{Path(run).name}: out-of-fold, T = {T:.2f}')
+    fig = plot_reliability(p0, p1, y, n_bins, out/'reliability.png',
+                           title=f'{Path(run).name}: out-of-fold, T = {T:.2f}')
     res['figure'] = fig
     return res
 
 def apply_temperature(csv_in, csv_out, T:float) -> Path:
     "Write the Task 3 CSV `csv_in` with its probabilities temperature-scaled by `T` to `csv_out` (a new file)."
     from isic_fastai.metrics import write_task3_csv
-    if Path(csv_in).resolve() == Path(csv_out).resolve(): raise IsicDataError(csv_out, "is the input CSV", "write the calibrated predictions to a new file")
+    if Path(csv_in).resolve() == Path(csv_out).resolve():
+        raise IsicDataError(csv_out, "is the input CSV", "write the calibrated predictions to a new file")
     df = pd.read_csv(csv_in, dtype={'image': str})
     return write_task3_csv(df.image.tolist(), softmax_t(_log(df[CLASSES].to_numpy()), T), csv_out)
 
@@ -348,7 +381,8 @@ def isic_explain(args=None):
     ref = a.predictions if a.cmd == 'gradcam' else a.masks
     out = Path(a.out) if a.out else (explain_dir(ref) if ref else Path('explain'))
     if a.cmd == 'gradcam':
-        return gradcam_maps(a.model, a.images, out, a.target, a.tta, a.bs, a.device, a.cache, a.seg_model, protect=[p for p in [ref] if p])
+        return gradcam_maps(a.model, a.images, out, a.target, a.tta, a.bs, a.device, a.cache, a.seg_model,
+                            protect=[p for p in [ref] if p])
     return uncertainty_maps(a.model, a.images, out, not a.no_tta, a.bs, a.device, masks=ref)
 
 def isic_explain_cli(argv=None) -> int:

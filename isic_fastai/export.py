@@ -28,8 +28,8 @@ def export_onnx(model:torch.nn.Module,  # the PyTorch module (eval mode is set h
                 output:str='logits',  # name of the output
                 opset:int=17) -> Path:  # ONNX opset
     "Write `model` as ONNX with a free batch size: input `image` (B,3,size,size) float32, output `output`."
-    need(OPSETS[0] <= opset <= OPSETS[1], 'opset', f"{opset} is not an opset this torch writes ({OPSETS[0]} to {OPSETS[1]})",
-         "use e.g. --opset 17")
+    need(OPSETS[0] <= opset <= OPSETS[1], 'opset',
+         f"{opset} is not an opset this torch writes ({OPSETS[0]} to {OPSETS[1]})", "use e.g. --opset 17")
     model = unwrap_model(model).cpu().eval()
     x = torch.zeros(1, 3, size, size)
     with atomic_path(dest) as tmp, warnings.catch_warnings():
@@ -59,15 +59,18 @@ def _inference_note(b:dict) -> dict:
                colour_constancy='Shades of Gray p=6' if b.get('colour_constancy') else None)
     if b['task'] == 1:
         return dict(preprocessing=pre, output='logits (B,1,S,S): sigmoid, mean over members (and dihedral TTA), '
-                    f"threshold {b.get('threshold', 0.5)}, post-processing {b.get('postprocess')}, resize to the original size")
-    return dict(preprocessing=pre, output=f"log-probabilities (B,{len(b['classes'])}) in the order {b['classes']}: exp, mean over members")
+                    f"threshold {b.get('threshold', 0.5)}, post-processing {b.get('postprocess')}, "
+                    "resize to the original size")
+    return dict(preprocessing=pre, output=f"log-probabilities (B,{len(b['classes'])}) in the order {b['classes']}: "
+                                          "exp, mean over members")
 
 def _copy_seg_model(b:dict, src:Path, dest:Path) -> str:
     "Copy the segmentation model of a crop classifier into the bundle; its name there."
     seg = Path(b['seg_model'])
     if not seg.is_absolute(): seg = src/seg
     if not (seg/'model.json').is_file():
-        raise IsicDataError(seg, "the segmentation model of this crop classifier is not there", "export on the machine that trained it")
+        raise IsicDataError(seg, "the segmentation model of this crop classifier is not there",
+                            "export on the machine that trained it")
     sb, name = read_bundle(seg, task=1, archs=seg_meta), seg.resolve().name
     for f in [seg/'model.json', seg/'folds.csv'] + sb['member_paths']:
         if Path(f).is_file():
@@ -80,28 +83,29 @@ def isic_export(model_dir,  # a trained model folder of `train_seg` / `train_cls
                 opset:int=17) -> Path:  # ONNX opset
     "Write an inference bundle of a trained Task 1 or Task 3 model: plain weights, model.json, one ONNX per member."
     src, dest = Path(model_dir), Path(dest)
-    need(OPSETS[0] <= opset <= OPSETS[1], 'opset', f"{opset} is not an opset this torch writes ({OPSETS[0]} to {OPSETS[1]})",
-         "use e.g. --opset 17")
+    need(OPSETS[0] <= opset <= OPSETS[1], 'opset',
+         f"{opset} is not an opset this torch writes ({OPSETS[0]} to {OPSETS[1]})", "use e.g. --opset 17")
     b = read_bundle(src, task)
     b = read_bundle(src, b['task'], archs=seg_meta if b['task'] == 1 else cls_meta)
     need(dest.resolve() != src.resolve(), 'out', f"{dest} is the run folder itself", "export into a new folder")
     need(not (dest.exists() and (not dest.is_dir() or any(dest.iterdir()))), 'out', f"{dest} exists and is not empty",
          "export into a new or empty folder")
-    make = (lambda: make_seg_model(b['arch'], pretrained=False, img_size=(b['size'], b['size']))) if b['task'] == 1 else \
-           (lambda: make_cls_model(b['arch'], pretrained=False, n_classes=len(b['classes'])))
+    make = ((lambda: make_seg_model(b['arch'], pretrained=False, img_size=(b['size'], b['size']))) if b['task'] == 1
+            else (lambda: make_cls_model(b['arch'], pretrained=False, n_classes=len(b['classes']))))
     members, onnx = [], []
     for rel, p in zip(b['members'], b['member_paths']):
         m = make(); load_checkpoint(p, m)
         members.append(save_checkpoint(dest/rel, m))  # plain weights, as training writes them
-        onnx.append(export_onnx(m, b['size'], (dest/rel).with_suffix('.onnx'), 'logits' if b['task'] == 1 else 'log_probs',
-                                opset).relative_to(dest).as_posix())
-    fields = {k: v for k, v in b.items() if k not in ('format_version', 'task', 'arch', 'size', 'members', 'member_paths',
-                                                      'colour_constancy', 'normalisation')}
+        onnx.append(export_onnx(m, b['size'], (dest/rel).with_suffix('.onnx'),
+                                'logits' if b['task'] == 1 else 'log_probs', opset).relative_to(dest).as_posix())
+    fields = {k: v for k, v in b.items() if k not in ('format_version', 'task', 'arch', 'size', 'members',
+                                                      'member_paths', 'colour_constancy', 'normalisation')}
     if b.get('refine'):  # the second passes: plain weights beside the first (no ONNX: the crop step is not a graph)
         for rel, p in zip(b['refine']['members'], b['refine']['member_paths']):
             m = make(); load_checkpoint(p, m); save_checkpoint(dest/rel, m)
         fields['refine'] = dict(members=b['refine']['members'], margin=b['refine']['margin'])
-    if b['task'] == 3 and b.get('strategy', 'snapshot') != 'snapshot': fields['seg_model'] = _copy_seg_model(b, src, dest)
+    if b['task'] == 3 and b.get('strategy', 'snapshot') != 'snapshot':
+        fields['seg_model'] = _copy_seg_model(b, src, dest)
     fields.update(onnx=onnx, inference=_inference_note(b),
                   export=dict(version=EXPORT_VERSION, source=str(src.resolve()), opset=opset, torch=torch.__version__))
     write_bundle(dest, b['task'], b['arch'], b['size'], members, b.get('colour_constancy', False), **fields)  # last

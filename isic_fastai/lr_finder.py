@@ -20,7 +20,7 @@ SUGGESTIONS = dict(valley=valley, minimum=minimum, steep=steep, slide=slide)
 
 def find_lr(learn:Learner, num_it:int=100, start_lr:float=1e-7, end_lr:float=10., pick:str='valley',
             fname=None, show:bool=True, title:str='') -> float:
-    "Run fastai's LR finder on `learn` (its weights are restored after), plot and save the curve, return the `pick`ed LR."
+    "Run fastai's LR finder on `learn` (its weights restored after), plot and save the curve, return the `pick`ed LR."
     if pick not in SUGGESTIONS: raise ValueError(f"pick must be one of {list(SUGGESTIONS)}, not {pick!r}")
     learn.lr_find(start_lr=start_lr, end_lr=end_lr, num_it=num_it, show_plot=False, suggest_funcs=None)
     lrs, losses = torch.tensor(learn.recorder.lrs), torch.tensor([float(l) for l in learn.recorder.losses])
@@ -40,7 +40,8 @@ def find_lr(learn:Learner, num_it:int=100, start_lr:float=1e-7, end_lr:float=10.
         ax.plot(px, float(py), 'o', label=f'{n}: {val:.2e}' + (' (chosen)' if n == pick else ''))
     ax.legend(); ax.set_title(title or 'LR finder')
     if fname is not None:
-        with atomic_path(fname) as tmp: fig.savefig(tmp, format=Path(fname).suffix.lstrip('.') or 'png', dpi=100, bbox_inches='tight')
+        with atomic_path(fname) as tmp:
+            fig.savefig(tmp, format=Path(fname).suffix.lstrip('.') or 'png', dpi=100, bbox_inches='tight')
     if show: plt.show()
     else: plt.close(fig)
     return float(sug[pick][0])

@@ -11,9 +11,9 @@ import numpy as np, pandas as pd, cv2, torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, ImageFile
 from fastprogress.fastprogress import progress_bar
-from .core import (IsicDataError, SettingError, ID_RE, SPLITS, interactive, atomic_path, cache_root, data_root, mask_name,
-                              need, check_in_dir, check_out_dir, command, task1_input_dir, task1_truth_dir,
-                              task3_input_dir)
+from .core import (IsicDataError, SettingError, ID_RE, SPLITS, interactive, atomic_path, cache_root,
+                              data_root, mask_name, need, check_in_dir, check_out_dir, command, task1_input_dir,
+                              task1_truth_dir, task3_input_dir)
 from .data import scan_folder, entry_problem
 
 # %% auto #0

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, re
 from pathlib import Path
+from typing import Literal
 import numpy as np, pandas as pd, torch, cv2
 import matplotlib.pyplot as plt
 from PIL import Image
@@ -38,7 +39,8 @@ def seg_member_probs(models:list, # segmentation models (logits out)
 def seg_probs(models:list, x:torch.Tensor, tta:bool=False) -> torch.Tensor:
     "The ensemble's lesion probability (B,H,W): the mean of `seg_member_probs`."
     acc, n = None, 0
-    for p in seg_member_probs(models, x, tta): acc, n = (p if acc is None else acc + p), n + 1  # a running sum: one map held
+    for p in seg_member_probs(models, x, tta):
+        acc, n = (p if acc is None else acc + p), n + 1  # a running sum: one map held
     return acc / n
 
 # %% ../nbs/10_segment.ipynb #962d3802
@@ -80,14 +82,16 @@ def original_size(path) -> tuple:
     with Image.open(path) as im: return im.size
 
 def refine_probs(b, path, prob:np.ndarray, tta:bool=False) -> np.ndarray:
-    "The second pass: the crop around the lesion of the first pass's map `prob`, segmented again, put back (`paste_crop`)."
+    ("The second pass: the crop around the lesion of the first pass's map `prob`, segmented again, "
+     "put back (`paste_crop`).")
     box = mask_box(probs_to_mask(prob, b))
     if box is None: return prob  # nothing found: the first pass's answer
     H, W = prob.shape
     cb = expand_box(box, (W, H), b['refine']['margin'], square=True)
     img = decode_image(path)[0]
     if b.get('colour_constancy'): img = shades_of_gray(img)
-    x = normalize_batch(resize_square(crop_image(img, cb), b['size'])[None]).to(next(b['refine_models'][0].parameters()).device)
+    x = (normalize_batch(resize_square(crop_image(img, cb), b['size'])[None])
+         .to(next(b['refine_models'][0].parameters()).device))
     return paste_crop(seg_probs(b['refine_models'], x, tta)[0].float().cpu().numpy(), cb, (W, H))
 
 def seg_image_probs(models, b, paths, tta=False, bs=8) -> list:
@@ -138,7 +142,8 @@ def predict_seg(model_dir, # a Task 1 model folder (`train_seg`'s out, or an isi
     models, b = load_seg_ensemble(model_dir, Speed(device=device).torch_device)
     if postprocess is not None: b['postprocess'] = dict(largest_cc=postprocess, fill_holes=postprocess)
     paths = image_files(images)
-    out = claim_predictions(out, images, overwrite, model=Path(model_dir).resolve(), tta=tta, postprocess=b['postprocess'])
+    out = claim_predictions(out, images, overwrite, model=Path(model_dir).resolve(), tta=tta,
+                            postprocess=b['postprocess'])
     written = []
     steps = range(0, len(paths), bs)
     for i in (progress_bar(steps) if progress and interactive() else steps):
@@ -188,7 +193,8 @@ def evaluate_oof(out, # a model folder trained by `train_seg_folds` (its folds.c
     if gallery:
         order = res.sort_values('jaccard')
         show = list(order.tail(n_show).image_id[::-1]) + list(order.head(n_show).image_id)
-        fig = plot_gallery([cache[i] for i in show], [f"{i}  J={res.set_index('image_id').jaccard[i]:.3f}" for i in show], b)
+        fig = plot_gallery([cache[i] for i in show],
+                           [f"{i}  J={res.set_index('image_id').jaccard[i]:.3f}" for i in show], b)
         with atomic_path(out/'gallery.png') as tmp: fig.savefig(tmp, format='png', dpi=80, bbox_inches='tight')
         plt.close(fig)
     return summary
@@ -199,7 +205,8 @@ def plot_gallery(items, titles, b):
     for ax, (img, truth, prob), t in zip(axs[0], items, titles):
         with Image.open(img) as im: a = np.asarray(im.convert('RGB'))
         w = max(1, a.shape[1] // 150)
-        ax.imshow(draw_outline(draw_outline(a, truth, (0, 255, 0), w), probs_to_mask(prob, b), (255, 0, 0), w)); ax.set_title(t, fontsize=8); ax.axis('off')
+        ax.imshow(draw_outline(draw_outline(a, truth, (0, 255, 0), w), probs_to_mask(prob, b), (255, 0, 0), w))
+        ax.set_title(t, fontsize=8); ax.axis('off')
     return fig
 
 # %% ../nbs/10_segment.ipynb #a891ade8
@@ -208,9 +215,10 @@ def train_seg(data, # data root in the official ISIC 2018 layout (its Training s
               recipe:SegRecipe=SegRecipe(), # the recipe (every setting that changes the models)
               speed:Speed=Speed(), # where and how fast (never what is learned)
               cache=None, # resize cache and folds (default: $ISIC_CACHE or data/cache)
-              on_bad_data:str='stop', # 'stop' at a damaged file, or 'skip' it (at most 5 % of the images)
-              cbs=None) -> dict: # more callbacks for every fit (Python only)
-    "Train (or resume) the Task 1 recipe into `out` and choose its threshold out of fold; returns the out-of-fold results."
+              on_bad_data:Literal['stop', 'skip']='stop', # 'stop' at a damaged file, or 'skip' it (at most 5 %)
+              cbs:list|None=None) -> dict: # more callbacks for every fit (Python only)
+    ("Train (or resume) the Task 1 recipe into `out` and choose its threshold out of fold; "
+     "returns the out-of-fold results.")
     train_seg_folds(data, out, recipe, speed, cache, on_bad_data, cbs)
     return evaluate_oof(out, data, tta=recipe.tta, device=speed.torch_device)
 

@@ -63,10 +63,11 @@ class ClsNet(nn.Sequential):
         super().train(mode)
         return apply_bn_freeze(self)
 
-def make_cls_model(arch:str='resnet50',  # a key of `cls_meta`
-                   pretrained:bool=True,  # load torchvision's ImageNet weights into the body (offline, see `load_resnet_weights`)
-                   weights=None,  # path of torchvision's weight file for `arch`; None: torch's hub cache
-                   n_classes:int=len(CLASSES)) -> ClsNet:  # outputs
+def make_cls_model(
+    arch:str='resnet50',  # a key of `cls_meta`
+    pretrained:bool=True,  # load torchvision's ImageNet weights into the body (offline, see `load_resnet_weights`)
+    weights=None,  # path of torchvision's weight file for `arch`; None: torch's hub cache
+    n_classes:int=len(CLASSES)) -> ClsNet:  # outputs
     "The Task 3 classifier: (B,3,H,W) -> (B,n_classes) log-probabilities."
     if arch not in cls_meta: raise ValueError(f"arch must be one of {list(cls_meta)}, got {arch!r}")
     meta = cls_meta[arch]
@@ -95,7 +96,8 @@ class ClsLoss(nn.Module):
         super().__init__()
         self.register_buffer('weight', None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
     def forward(self, logp, targ):
-        return F.nll_loss(logp.as_subclass(torch.Tensor).float(), targ.as_subclass(torch.Tensor).long(), weight=self.weight)
+        return F.nll_loss(logp.as_subclass(torch.Tensor).float(), targ.as_subclass(torch.Tensor).long(),
+                          weight=self.weight)
     def activation(self, x): return x.exp()
     def decodes(self, x): return x.argmax(-1)
 
@@ -161,7 +163,8 @@ class ClsLearner(Learner):
         titles = [f"{CLASSES[int(t)]} / {CLASSES[int(q.argmax())]} {float(q.max()):.2f}" for t, q in zip(y[:max_n], p)]
         return image_grid(list(to_uint8_images(x[:max_n])), titles, ncols)
     def predict(self, item, with_input:bool=False) -> tuple:
-        "(the diagnosis, its index in `CLASSES`, the 7 probabilities) of one image (a file path or an HxWx3 uint8 array)."
+        ("(the diagnosis, its index in `CLASSES`, the 7 probabilities) of one image "
+         "(a file path or an HxWx3 uint8 array).")
         x, _ = prepare_item(item, self.size, self.dls.colour_constancy)
         p = self._probs(x)[0]
         res = (CLASSES[int(p.argmax())], int(p.argmax()), p.numpy())
@@ -170,7 +173,8 @@ class ClsLearner(Learner):
         "Write the model folder `predict_cls` reads (one member: these weights), no pickle; returns the folder."
         folder = Path(folder)
         save_checkpoint(folder/'model.pth', self.model)
-        write_bundle(folder, 3, self.arch, self.size, [folder/'model.pth'], self.dls.colour_constancy, strategy='snapshot')
+        write_bundle(folder, 3, self.arch, self.size, [folder/'model.pth'], self.dls.colour_constancy,
+                     strategy='snapshot')
         return folder
     def export(self, fname='export', **kwargs) -> Path:
         "fastai's `export` pickles the learner; this package never loads pickles: the bundle `path/fname` instead."
@@ -196,7 +200,8 @@ def cls_learner(dls:DataLoaders,  # from `cls_dls`
 def sgdr_schedule(lr_max,  # peak rate: a float or one per layer group
                   n_cycles:int,  # equal cycles over the whole fit
                   lr_min=0.):  # floor of the cosine (fastai 0.7 and `fit_sgdr` anneal to 0)
-    "fastai schedule `f(pos)`: cosine from `lr_max` to `lr_min` in each of `n_cycles` equal cycles, restarting at `lr_max`."
+    ("fastai schedule `f(pos)`: cosine from `lr_max` to `lr_min` in each of `n_cycles` equal cycles, "
+     "restarting at `lr_max`.")
     if n_cycles < 1: raise ValueError(f"n_cycles must be >= 1, got {n_cycles}")
     hi, lo = np.asarray(lr_max, dtype=np.float64), np.asarray(lr_min, dtype=np.float64)
     def _sched(pos:float):
@@ -219,7 +224,8 @@ class SnapshotSaver(Callback):
         self.out_dir, self.cycle_len, self.start_epoch, self.saved = Path(out_dir), cycle_len, start_epoch, []
     def after_epoch(self):
         if self.epoch < self.start_epoch or (self.epoch + 1) % self.cycle_len or rank_distrib(): return  # rank 0 writes
-        p = save_checkpoint(snapshot_path(self.out_dir, self.epoch // self.cycle_len), self.model, cycle=self.epoch // self.cycle_len)
+        p = save_checkpoint(snapshot_path(self.out_dir, self.epoch // self.cycle_len), self.model,
+                            cycle=self.epoch // self.cycle_len)
         self.saved.append((self.epoch, [h['lr'] for h in self.opt.hypers], p))
 
 # %% ../nbs/11_snapshot_ensemble.ipynb #7275d1d3
@@ -232,13 +238,15 @@ def fit_snapshots(learn:Learner,
                   cbs=None,  # more callbacks for this fit
                   start_epoch:int=0,  # resume: skip the epochs before this one (weights and optimizer already loaded)
                   wd=None) -> list[Path]:  # weight decay (None: the learner's)
-    "Fit `n_cycles` SGDR cycles of `cycle_len` epochs, saving a snapshot at the end of each; returns the snapshot paths."
-    if n_cycles < 1 or cycle_len < 1: raise ValueError(f"n_cycles and cycle_len must be >= 1, got {n_cycles}, {cycle_len}")
+    "Fit `n_cycles` SGDR cycles of `cycle_len` epochs, saving a snapshot after each; returns the snapshot paths."
+    if n_cycles < 1 or cycle_len < 1:
+        raise ValueError(f"n_cycles and cycle_len must be >= 1, got {n_cycles}, {cycle_len}")
     if learn.opt is None: learn.create_opt()
     learn.opt.set_hyper('lr', lr_max)  # a float, a list, or a slice spread over the layer groups as fastai does
     hi = [float(h['lr']) for h in learn.opt.hypers]
     saver = SnapshotSaver(out_dir, cycle_len, start_epoch)
-    learn.fit(n_cycles * cycle_len, cbs=[ParamScheduler({'lr': sgdr_schedule(hi, n_cycles, lr_min)}), saver] + list(cbs or []),
+    learn.fit(n_cycles * cycle_len,
+              cbs=[ParamScheduler({'lr': sgdr_schedule(hi, n_cycles, lr_min)}), saver] + list(cbs or []),
               wd=wd, start_epoch=start_epoch)
     learn.snapshot_saver = saver
     return [snapshot_path(out_dir, c) for c in range(n_cycles)]
@@ -266,15 +274,17 @@ def cls_probs(model:nn.Module,  # a classifier putting out log-probabilities
     out = []
     for b in _batches(x, bs):
         b = b.to(dev)
-        out.append(torch.stack([model(dihedral(b, k)).float().exp() for k in (range(8) if tta else (0,))]).mean(0).cpu())
+        out.append(torch.stack([model(dihedral(b, k)).float().exp() for k in (range(8) if tta else (0,))])
+                   .mean(0).cpu())
     return torch.cat(out).numpy() if out else np.zeros((0, 0), np.float32)
 
-def predict_snapshots(model_fn,  # callable making an untrained model, e.g. `partial(make_cls_model, 'resnet50', pretrained=False)`
-                      snapshot_paths,  # snapshot files (`fit_snapshots`' result)
-                      x,  # see `cls_probs`
-                      tta:bool=False,  # dihedral test-time augmentation
-                      bs:int=64,  # batch size for arrays
-                      device=None) -> np.ndarray:  # where to run (None: GPU if any)
+def predict_snapshots(
+    model_fn,  # callable making an untrained model, e.g. `partial(make_cls_model, 'resnet50', pretrained=False)`
+    snapshot_paths,  # snapshot files (`fit_snapshots`' result)
+    x,  # see `cls_probs`
+    tta:bool=False,  # dihedral test-time augmentation
+    bs:int=64,  # batch size for arrays
+    device=None) -> np.ndarray:  # where to run (None: GPU if any)
     "The snapshot ensemble: the mean over snapshots of their class probabilities, (N,C) float32."
     paths = [Path(p) for p in snapshot_paths]
     if not paths: raise ValueError("no snapshots given")
@@ -298,7 +308,8 @@ def cls_scores(probs,  # (N,C) probabilities
     cm = np.zeros((C, C), np.int64)
     ok = pred >= 0  # a tie counts as wrong and lands in no column
     np.add.at(cm, (y[ok], pred[ok]), 1)
-    auc = {c: (float(roc_auc_score(y == i, p[:, i])) if 0 < (y == i).sum() < len(y) else None) for i, c in enumerate(classes)}
+    auc = {c: (float(roc_auc_score(y == i, p[:, i])) if 0 < (y == i).sum() < len(y) else None)
+           for i, c in enumerate(classes)}
     return dict(balanced_accuracy=balanced_accuracy(y, p, n_classes=C), n=int(len(y)),
                 per_class_recall={c: (None if np.isnan(r) else float(r)) for c, r in zip(classes, rec)},
                 auc=auc, confusion=cm.tolist(), classes=list(classes))
@@ -345,9 +356,11 @@ def oof_report(out,  # run folder
     s['fold_balanced_accuracy'] = {str(f): cls_scores(probs[folds == f], labels[folds == f])['balanced_accuracy']
                                    for f in sorted(set(folds.tolist()))}
     write_task3_csv(ids, np.clip(probs, 0, 1), out/'oof.csv')
-    with atomic_path(out/'oof_folds.csv') as tmp: pd.DataFrame(dict(image_id=list(ids), fold=folds, label=labels)).to_csv(tmp, index=False)
+    with atomic_path(out/'oof_folds.csv') as tmp:
+        pd.DataFrame(dict(image_id=list(ids), fold=folds, label=labels)).to_csv(tmp, index=False)
     atomic_write_text(out/'oof_scores.json', json.dumps(s, indent=1))
-    plot_confusion(s['confusion'], CLASSES, out/'confusion.png', title=f"{title} out-of-fold: balanced accuracy {s['balanced_accuracy']:.3f}")
+    plot_confusion(s['confusion'], CLASSES, out/'confusion.png',
+                   title=f"{title} out-of-fold: balanced accuracy {s['balanced_accuracy']:.3f}")
     return s
 
 def format_scores(s:dict) -> str:
@@ -384,7 +397,8 @@ class ClsRecipe(Settings):
     square:bool=False  # crop strategies: square crops
     seg_tta:bool=False  # crop strategies: dihedral TTA in the segmentation that finds the lesions
     seed:int=42  # seeds the folds, the initialisation, the shuffles and the augmentation
-    aliases = dict(bn_trainable=Alias('bn_frozen', "let a pretrained body's BatchNorm statistics train (--no-bn-frozen)",
+    aliases = dict(bn_trainable=Alias('bn_frozen',
+                                      "let a pretrained body's BatchNorm statistics train (--no-bn-frozen)",
                                       value=False))
     not_compared = ('weights', 'tta')
     def check(self):
@@ -394,16 +408,19 @@ class ClsRecipe(Settings):
         need(self.epochs is None or self.epochs % self.cycles == 0, 'epochs', f"{self.epochs} epochs do not make "
              f"{self.cycles} equal cycles", "give a multiple of --cycles, or --cycle-len")
         need(self.epochs is None or self.cycle_len is None or self.epochs == self.cycles * self.cycle_len, 'epochs',
-             f"{self.epochs} is not cycles x cycle-len ({self.cycles} x {self.cycle_len})", "give --epochs or --cycle-len, not both")
+             f"{self.epochs} is not cycles x cycle-len ({self.cycles} x {self.cycle_len})",
+             "give --epochs or --cycle-len, not both")
         f = self.n_folds
         at_least('folds', f, 1)
         need(self.strategy != 'cropbest' or f == 1, 'folds', f"cropbest trains one model on one split, not {f} folds",
              "use --strategy kfoldcrop for a fold ensemble")
         need(self.strategy != 'kfoldcrop' or f >= 2, 'folds', f"kfoldcrop needs at least 2 folds, got {f}",
              "use --folds 3 (the paper's) or --strategy cropbest")
-        need(self.lr is None or 0 < self.lr < 10, 'lr', f"must be above 0 and below 10, got {self.lr}", "e.g. --lr 3e-3")
+        need(self.lr is None or 0 < self.lr < 10, 'lr', f"must be above 0 and below 10, got {self.lr}",
+             "e.g. --lr 3e-3")
         need(self.weights is None or self.pretrained, 'weights', "given with --no-pretrained", "leave one of them out")
-        need(0 <= self.margin <= 2, 'margin', f"must be 0 to 2 (a fraction of the lesion box's side), got {self.margin}")
+        need(0 <= self.margin <= 2, 'margin',
+             f"must be 0 to 2 (a fraction of the lesion box's side), got {self.margin}")
     @property
     def n_epochs(self) -> int:
         "Epochs per cycle: `cycle_len`, else `epochs / cycles`, else 2."
@@ -411,7 +428,8 @@ class ClsRecipe(Settings):
     @property
     def total_epochs(self) -> int: return self.cycles * self.n_epochs  # SGDR epochs per fold
     @property
-    def n_folds(self) -> int: return DEFAULT_FOLDS[self.strategy] if self.folds is None else self.folds  # the folds trained
+    def n_folds(self) -> int:  # the folds trained
+        return DEFAULT_FOLDS[self.strategy] if self.folds is None else self.folds
 
 # %% ../nbs/11_snapshot_ensemble.ipynb #c5c3384e
 def class_balance(labels, valid, balance:str):
@@ -446,7 +464,8 @@ def cls_training_index(data, on_bad_data:str='stop') -> pd.DataFrame:
     "The checked Task 3 Training index of `data`, every image with its label."
     df = checked_index(data, 'Training', task=3, policy=on_bad_data)
     if (df.label < 0).any():
-        raise IsicDataError(task3_truth_csv(data, 'Training'), f"{int((df.label < 0).sum())} Training images have no label",
+        raise IsicDataError(task3_truth_csv(data, 'Training'),
+                            f"{int((df.label < 0).sum())} Training images have no label",
                             "use the official Training ground truth CSV (isic_check DATA)")
     return df
 
@@ -470,16 +489,18 @@ def train_snapshots(data, # data root in the official layout (its Task 3 Trainin
                     recipe:ClsRecipe=ClsRecipe(), # the recipe (its strategy must be 'snapshot')
                     speed:Speed=Speed(), # where and how fast
                     cache=None, # resize cache and folds (default: $ISIC_CACHE or data/cache)
-                    on_bad_data:str='stop', # 'stop' at a damaged file, or 'skip' it
-                    cbs=None) -> dict: # more callbacks for every fit (Python only)
+                    on_bad_data:Literal['stop', 'skip']='stop', # 'stop' at a damaged file, or 'skip' it
+                    cbs:list|None=None) -> dict: # more callbacks for every fit (Python only)
     "SnapEnsemble: the Task 3 recipe on whole images, per fold; writes the bundle; returns the out-of-fold scores."
-    need(recipe.strategy == 'snapshot', 'strategy', f"train_snapshots trains SnapEnsemble, not {recipe.strategy}", "use train_cls")
+    need(recipe.strategy == 'snapshot', 'strategy', f"train_snapshots trains SnapEnsemble, not {recipe.strategy}",
+         "use train_cls")
     data, out, dev = check_in_dir(data, 'data', 'data root'), check_out_dir(out), speed.torch_device
     df = cls_training_index(data, on_bad_data)
     fold_of = cls_folds(data, df, recipe, cache)
     record = open_record(out/'progress.json', recipe, dict(data=str(Path(data).resolve())))
     record.save()
-    with atomic_path(out/'folds.csv') as tmp: pd.DataFrame(dict(image_id=df.image_id, fold=fold_of)).to_csv(tmp, index=False)
+    with atomic_path(out/'folds.csv') as tmp:
+        pd.DataFrame(dict(image_id=df.image_id, fold=fold_of)).to_csv(tmp, index=False)
     prepare_split(df, sizes=[recipe.size], cache=cache, colour_constancy=recipe.colour_constancy, workers=speed.workers,
                   progress=False)
     imgs, _ = load_prepared(df, recipe.size, cache=cache, colour_constancy=recipe.colour_constancy)
@@ -497,8 +518,8 @@ def train_snapshots(data, # data root in the official layout (its Task 3 Trainin
         oof[valid] = pd.read_csv(fdir/'valid_probs.csv').set_index('image').loc[df.image_id[valid], CLASSES].to_numpy()
         scores[fold], snaps = json.loads((fdir/'scores.json').read_text()), snaps + fsnaps
     bas = [s['balanced_accuracy'] for s in scores.values()]
-    atomic_write_text(out/'scores.json', json.dumps(dict(balanced_accuracy_mean=float(np.mean(bas)), balanced_accuracy=bas,
-                                                         folds=scores), indent=1))
+    atomic_write_text(out/'scores.json', json.dumps(dict(balanced_accuracy_mean=float(np.mean(bas)),
+                                                         balanced_accuracy=bas, folds=scores), indent=1))
     seen = fold_of >= 0
     s = oof_report(out, df.image_id[seen].tolist(), labels[seen], oof[seen], fold_of[seen], title='snapshot')
     write_bundle(out, 3, recipe.arch, recipe.size, snaps, recipe.colour_constancy, strategy='snapshot',

@@ -21,8 +21,8 @@ import math
 from .unet34 import make_seg_model, seg_splitter, BnFreeze, SegLoss, soft_jaccard_loss, seg_meta
 from .metrics import MeanJaccard, ThresholdJaccard, seg_batch_scores
 from .training import (Speed, InMemoryDL, BatchTfm, resident, fused_adamw, sync_free, Stage, stage_seed,
-                                  train_stages, open_record, read_checkpoint, load_checkpoint, write_bundle, save_checkpoint,
-                                  draw_outline, image_grid, to_uint8_images)
+                                  train_stages, open_record, read_checkpoint, load_checkpoint, write_bundle,
+                                  save_checkpoint, draw_outline, image_grid, to_uint8_images)
 
 # %% auto #0
 __all__ = ['LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegDataLoaders', 'seg_dls', 'postprocess',
@@ -35,14 +35,16 @@ __all__ = ['LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegData
 @dataclass(frozen=True)
 class SegRecipe(Settings):
     "The Task 1 recipe (Guth & de Campos): every setting that changes the trained Unet34s, the paper's by default."
-    sizes:tuple[int, ...]=(128, 256)  # progressive resizing: square training sizes, multiples of 32 (the last is the model's)
+    # progressive resizing: square training sizes, multiples of 32 (the last is the model's)
+    sizes:tuple[int, ...]=(128, 256)
     epochs:int=30  # epochs of each stage (frozen, then unfrozen) at each size
     folds:int=3  # N folds, one model each, ensembled (1: one model, validated on a seeded 20 % split)
     bs:int=16  # batch size
-    lr:float|None=None  # peak rate of each one-cycle (the encoder gets a tenth once unfrozen); None: the LR finder's pick
+    # peak rate of each one-cycle (the encoder gets a tenth once unfrozen); None: the LR finder's pick
+    lr:float|None=None
     lr_find_iters:int=100  # LR finder iterations (when lr is None)
     pretrained:bool=True  # ImageNet ResNet34 encoder (a weight file, offline); --no-pretrained: random, no frozen stage
-    weights:str|None=None  # torchvision's resnet34 weight file (default: torch's hub cache); 'synthetic': see below
+    weights:str|None=None  # torchvision's resnet34 file (default: hub cache); 'synthetic': one of synthetic lesions
     arch:Literal['unet34', 'dynamic_unet']='unet34'  # the paper's Unet34, or fastai 2's DynamicUnet on the same encoder
     loss:Literal['bce', 'jaccard', 'bce_jaccard']='bce'  # BCE on the logits (the paper), soft Jaccard, or their sum
     bn_frozen:bool=True  # a pretrained encoder's BatchNorm statistics stay frozen once unfrozen (the paper)
@@ -61,15 +63,19 @@ class SegRecipe(Settings):
                                       "(the same as --no-bn-frozen)", value=False))
     not_compared = ('weights', 'tta')  # a moved weight file, or the evaluation's TTA, do not change the models
     def check(self):
-        need(all(32 <= s <= 1024 and s % 32 == 0 for s in self.sizes), 'sizes', f"{list(self.sizes)}: every size must be "
-             "a multiple of 32 from 32 to 1024 (the Unet34 halves the image five times)", "use e.g. --sizes 128 256")
-        for k, lo in (('epochs', 1), ('folds', 1), ('bs', 1), ('lr_find_iters', 5), ('seed', 0)): at_least(k, getattr(self, k), lo)
-        need(self.lr is None or 0 < self.lr < 10, 'lr', f"must be above 0 and below 10, got {self.lr}", "e.g. --lr 3e-3")
+        need(all(32 <= s <= 1024 and s % 32 == 0 for s in self.sizes), 'sizes',
+             f"{list(self.sizes)}: every size must be a multiple of 32 from 32 to 1024 "
+             "(the Unet34 halves the image five times)", "use e.g. --sizes 128 256")
+        for k, lo in (('epochs', 1), ('folds', 1), ('bs', 1), ('lr_find_iters', 5), ('seed', 0)):
+            at_least(k, getattr(self, k), lo)
+        need(self.lr is None or 0 < self.lr < 10, 'lr', f"must be above 0 and below 10, got {self.lr}",
+             "e.g. --lr 3e-3")
         need(self.weights is None or self.pretrained, 'weights', "given with --no-pretrained", "leave one of them out")
         need(0 <= self.max_rotate <= 180, 'max_rotate', f"must be 0 to 180 degrees, got {self.max_rotate}")
         need(1 <= self.max_zoom <= 4, 'max_zoom', f"must be 1 to 4, got {self.max_zoom}")
         need(0 <= self.max_lighting < 1, 'max_lighting', f"must be at least 0 and below 1, got {self.max_lighting}")
-        need(0 <= self.refine_margin <= 2, 'refine_margin', f"must be 0 to 2 (a share of the lesion box), got {self.refine_margin}")
+        need(0 <= self.refine_margin <= 2, 'refine_margin',
+             f"must be 0 to 2 (a share of the lesion box), got {self.refine_margin}")
     @property
     def augment(self) -> SegAugment:
         "The training augmentation of this recipe."
@@ -83,7 +89,8 @@ class SegDataLoaders(DataLoaders):
                    max_n:int=9, # images shown at most
                    ds_idx:int=0, # 0: the training loader (augmented), 1: validation
                    ncols:int|None=None, **kwargs):
-        "The images of a batch, un-normalised, with the lesion outline (green); augmentation visible on the training loader."
+        ("The images of a batch, un-normalised, with the lesion outline (green); "
+         "augmentation visible on the training loader.")
         x, y = b if b is not None else self[ds_idx].one_batch()
         imgs = [draw_outline(im, m) for im, m in zip(to_uint8_images(x[:max_n]), y[:max_n, 0].cpu().numpy())]
         return image_grid(imgs, [f"lesion {float(m.float().mean()):.0%} of the image" for m in y[:max_n]], ncols)
@@ -135,7 +142,8 @@ def as_image(item) -> np.ndarray:
     return np.ascontiguousarray(a[..., :3])
 
 def prepare_item(item, size:int, colour_constancy:bool=False) -> tuple:
-    "(the model's normalised input (1,3,S,S), the item's (height, width)), prepared as training and `predict_*` prepare."
+    ("(the model's normalised input (1,3,S,S), the item's (height, width)), "
+     "prepared as training and `predict_*` prepare.")
     if isinstance(item, (str, Path)):  # decoded once at the reduced JPEG scale, as the resize cache decodes
         with Image.open(item) as im: w, h = im.size
         return normalize_batch(load_resized(item, [size], colour_constancy=colour_constancy)[size][None]), (h, w)
@@ -151,7 +159,8 @@ class SegLearner(Learner):
     def _probs(self, x) -> torch.Tensor:
         "The model's lesion probability (B,S,S) of a normalised batch, in eval mode."
         self.model.eval()
-        with torch.no_grad(): return torch.sigmoid(self.model(x.to(next(self.model.parameters()).device)).float())[:, 0].cpu()
+        with torch.no_grad():
+            return torch.sigmoid(self.model(x.to(next(self.model.parameters()).device)).float())[:, 0].cpu()
     def show_results(self, ds_idx:int=1, dl=None, max_n:int=9, ncols:int|None=None, **kwargs):
         "Validation images with the truth (green) and the prediction (red) outlined, and each image's Jaccard."
         x, y = (dl or self.dls[ds_idx]).one_batch()
@@ -162,7 +171,8 @@ class SegLearner(Learner):
                 for im, t, q in zip(to_uint8_images(x), y[:, 0].numpy(), p.numpy())]
         return image_grid(imgs, [f"Jaccard {float(j):.3f}" for j in js], ncols)
     def predict(self, item, with_input:bool=False) -> tuple:
-        "(mask uint8 0/255 at the item's size, the mask at the model's size, the lesion probability at the item's size)."
+        ("(mask uint8 0/255 at the item's size, the mask at the model's size, "
+         "the lesion probability at the item's size).")
         x, (h, w) = prepare_item(item, self.size, self.dls.colour_constancy)
         p = self._probs(x)[0].numpy()
         prob = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -225,11 +235,13 @@ def seg_fold_stages(recipe:SegRecipe, # the recipe
             def learner(pretrained, size=size, seed=seed):
                 imgs, masks = prepared(size)
                 dls = seg_dls(imgs, masks, valid, bs=recipe.bs, device=device, seed=seed, aug=recipe.augment)
-                return seg_learner(dls, recipe.arch, recipe.pretrained and pretrained, recipe.weights, recipe.loss, fdir)
+                return seg_learner(dls, recipe.arch, recipe.pretrained and pretrained, recipe.weights,
+                                   recipe.loss, fdir)
             fit = partial(fit_one_cycle_stage, epochs=recipe.epochs, frozen=st == 'frozen', schedule=recipe.schedule)
-            out.append(Stage(f'{prefix}{size}-{st}', fdir/f'{name}{size}_{st}.pth', seed, recipe.epochs, learner, fit, seg_splitter,
-                             frozen=st == 'frozen', bn_frozen=recipe.bn_frozen and recipe.pretrained, lr=recipe.lr,
-                             lr_find_iters=recipe.lr_find_iters, tags=dict(fold=fold, stage=st, size=size)))
+            out.append(Stage(f'{prefix}{size}-{st}', fdir/f'{name}{size}_{st}.pth', seed, recipe.epochs, learner, fit,
+                             seg_splitter, frozen=st == 'frozen', bn_frozen=recipe.bn_frozen and recipe.pretrained,
+                             lr=recipe.lr, lr_find_iters=recipe.lr_find_iters,
+                             tags=dict(fold=fold, stage=st, size=size)))
     return out
 
 # %% ../nbs/09_superconvergence.ipynb #refine02
@@ -259,7 +271,8 @@ def expand_box(box,  # tight box (x0, y0, x1, y1), or None: nothing found
     W, H = int(size[0]), int(size[1])
     if box is None: return (0, 0, W, H)
     x0, y0, x1, y1 = (int(v) for v in box)
-    if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H): raise ValueError(f"box {box} is not a non-empty box inside {W}x{H}")
+    if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H):
+        raise ValueError(f"box {box} is not a non-empty box inside {W}x{H}")
     px, py = math.ceil(margin * (x1 - x0)), math.ceil(margin * (y1 - y0))
     x0, y0, x1, y1 = x0 - px, y0 - py, x1 + px, y1 + py
     if square:
@@ -279,7 +292,8 @@ def crop_image(img:np.ndarray,  # (H, W, ...) image
     "The pixels of `img` inside `box`."
     x0, y0, x1, y1 = box
     H, W = img.shape[:2]
-    if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H): raise ValueError(f"box {tuple(box)} is not a non-empty box inside {W}x{H}")
+    if not (0 <= x0 < x1 <= W and 0 <= y0 < y1 <= H):
+        raise ValueError(f"box {tuple(box)} is not a non-empty box inside {W}x{H}")
     return img[y0:y1, x0:x1]
 
 def paste_crop(crop:np.ndarray,  # a map of the crop, at any size (resized into the box)
@@ -289,7 +303,8 @@ def paste_crop(crop:np.ndarray,  # a map of the crop, at any size (resized into 
     W, H = int(size[0]), int(size[1]); x0, y0, x1, y1 = box
     out = np.zeros((H, W), np.float32)
     c = crop.astype(np.float32)
-    out[y0:y1, x0:x1] = c if c.shape == (y1 - y0, x1 - x0) else cv2.resize(c, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+    out[y0:y1, x0:x1] = (c if c.shape == (y1 - y0, x1 - x0)
+                         else cv2.resize(c, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR))
     return out
 
 # %% ../nbs/09_superconvergence.ipynb #refine06
@@ -301,7 +316,8 @@ def jittered_box(mask:np.ndarray, margin:float, rng:np.random.Generator, jitter:
     dx, dy = (int(round(v * jitter * side)) for v in rng.uniform(-1, 1, 2))
     x0, x1 = min(max(x0 + dx, 0), W - 1), max(min(x1 + dx, W), 1)
     y0, y1 = min(max(y0 + dy, 0), H - 1), max(min(y1 + dy, H), 1)
-    return expand_box((x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)), (W, H), float(rng.uniform(0.5, 1.5)) * margin, square=True)
+    return expand_box((x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)), (W, H), float(rng.uniform(0.5, 1.5)) * margin,
+                      square=True)
 
 def refine_crops(df:pd.DataFrame, # index rows (`image`, `mask`)
                  size:int, # square size of the crops
@@ -315,7 +331,8 @@ def refine_crops(df:pd.DataFrame, # index rows (`image`, `mask`)
         img, m = decode_image(img_f)[0], decode_image(mask_f, mask=True)[0] > 128
         if colour_constancy: img = shades_of_gray(img)
         for k in range(n):
-            b = lesion_box(m, margin, square=True) if n == 1 else (jittered_box(m, margin, rng) if m.any() else lesion_box(m))
+            b = (lesion_box(m, margin, square=True) if n == 1
+                 else (jittered_box(m, margin, rng) if m.any() else lesion_box(m)))
             imgs.append(resize_square(crop_image(img, b), size))
             masks.append(resize_square(crop_image(m.astype(np.uint8) * 255, b), size, mask=True))
     return np.stack(imgs), np.stack(masks)
@@ -334,7 +351,8 @@ def synthetic_encoder(cache=None, # where the encoder file (and its synthetic da
     if dest.is_file(): return dest
     data = isic_synth(root/'data', n_train=(cfg['n_train'], 21), n_valid=(4, 21), size=(256, 192), seed=cfg['seed'],
                       task3=False, workers=speed.workers, verbose=False)
-    rec = SegRecipe(sizes=(cfg['size'],), epochs=cfg['epochs'], folds=1, lr=3e-3, pretrained=False, loss='bce_jaccard', seed=cfg['seed'])
+    rec = SegRecipe(sizes=(cfg['size'],), epochs=cfg['epochs'], folds=1, lr=3e-3, pretrained=False, loss='bce_jaccard',
+                    seed=cfg['seed'])
     run = train_seg_folds(data, root/'run', rec, speed, cache)
     m = make_seg_model('unet34', pretrained=False)
     load_checkpoint(run/'fold0'/'model.pth', m)
@@ -352,14 +370,16 @@ def seg_training_index(data, on_bad_data:str='stop') -> pd.DataFrame:
     "The checked Task 1 Training index of `data`, every image with its mask."
     df = checked_index(data, 'Training', task=1, policy=on_bad_data)
     if df['mask'].isna().any():
-        raise IsicDataError(data, f"{int(df['mask'].isna().sum())} Training images without masks", "run isic_check on the data root")
+        raise IsicDataError(data, f"{int(df['mask'].isna().sum())} Training images without masks",
+                            "run isic_check on the data root")
     return df
 
 def seg_folds(data, df:pd.DataFrame, recipe:SegRecipe, cache=None) -> pd.DataFrame:
     "`image_id, fold` of the Training images for `recipe.folds` folds (cached), checked against the number of images."
     need_n = 5 if recipe.folds == 1 else recipe.folds
     if len(df) < need_n:
-        raise IsicDataError(data, f"{len(df)} Training images cannot make {recipe.folds} fold(s) (that needs {need_n} images)",
+        raise IsicDataError(data, f"{len(df)} Training images cannot make {recipe.folds} fold(s) "
+                            f"(that needs {need_n} images)",
                             "use fewer --folds, or more images")
     return folds_for(data, 'Training', 1, recipe.folds, recipe.seed, cache, df)
 
@@ -377,13 +397,15 @@ def refine_data(df:pd.DataFrame, valid, recipe:SegRecipe, seed:int) -> tuple:
     ti, tm = refine_crops(df[~valid], size, recipe.refine_margin, REFINE_CROPS, seed, recipe.colour_constancy)
     vi, vm = refine_crops(df[valid], size, recipe.refine_margin, 1, 0, recipe.colour_constancy)
     ids = list(np.repeat(df.image_id[~valid].to_numpy(), REFINE_CROPS)) + list(df.image_id[valid])
-    return np.concatenate([ti, vi]), np.concatenate([tm, vm]), np.r_[np.zeros(len(ti), bool), np.ones(len(vi), bool)], ids
+    return (np.concatenate([ti, vi]), np.concatenate([tm, vm]),
+            np.r_[np.zeros(len(ti), bool), np.ones(len(vi), bool)], ids)
 
 def train_refine(df:pd.DataFrame, valid, fold:int, fdir, record, out, recipe:SegRecipe, speed:Speed, cbs=None) -> Path:
     "The second pass of one fold: the recipe's stages at its last size on crops around the true lesions (own history)."
     rr = replace(recipe, sizes=(recipe.sizes[-1],), seed=recipe.seed + 1009)  # its own seeds, not the first pass's
     imgs, masks, v, _ = refine_data(df, valid, recipe, stage_seed(rr.seed, fold, 0))
-    stages = seg_fold_stages(rr, fold, v, lambda s: (imgs, masks), fdir, speed.torch_device, f'fold{fold}-refine-', 'refine_')
+    stages = seg_fold_stages(rr, fold, v, lambda s: (imgs, masks), fdir, speed.torch_device, f'fold{fold}-refine-',
+                             'refine_')
     last, _ = train_stages(stages, record, Path(out)/'history_refine.csv', speed=speed, cbs=cbs)
     return last
 
@@ -398,8 +420,8 @@ def train_seg_folds(data, # data root in the official ISIC 2018 layout (its Trai
                     recipe:SegRecipe=SegRecipe(), # the recipe
                     speed:Speed=Speed(), # where and how fast
                     cache=None, # resize cache and folds (default: $ISIC_CACHE or data/cache)
-                    on_bad_data:str='stop', # 'stop' at a damaged file, or 'skip' it (at most 5 % of the images)
-                    cbs=None) -> Path: # more callbacks for every fit (Python only; test hooks)
+                    on_bad_data:Literal['stop', 'skip']='stop', # 'stop' at a damaged file, or 'skip' it (at most 5 %)
+                    cbs:list|None=None) -> Path: # more callbacks for every fit (Python only; test hooks)
     "Train every fold of the Task 1 recipe on `data` into `out`, resuming what is done; returns `out`."
     data, out = check_in_dir(data, 'data', 'data root'), check_out_dir(out)
     need(on_bad_data in ('stop', 'skip'), 'on_bad_data', f"{on_bad_data!r} is not 'stop' or 'skip'")
@@ -411,16 +433,20 @@ def train_seg_folds(data, # data root in the official ISIC 2018 layout (its Trai
     recipe = _weights(recipe, cache, speed)
     with atomic_path(out/'folds.csv') as tmp: fdf.to_csv(tmp, index=False)
     prepare_split(df, sizes=recipe.sizes, cache=cache, colour_constancy=recipe.colour_constancy, workers=speed.workers)
-    prepared = lru_cache(maxsize=None)(lambda size: load_prepared(df, size, cache=cache, colour_constancy=recipe.colour_constancy))
+    prepared = lru_cache(maxsize=None)(
+        lambda size: load_prepared(df, size, cache=cache, colour_constancy=recipe.colour_constancy))
     models, refined = [], []
     for fold in range(recipe.folds):
         fdir = out/f'fold{fold}'
-        stages = seg_fold_stages(recipe, fold, (fdf.fold == fold).to_numpy(), prepared, fdir, speed.torch_device, f'fold{fold}-')
+        stages = seg_fold_stages(recipe, fold, (fdf.fold == fold).to_numpy(), prepared, fdir, speed.torch_device,
+                                 f'fold{fold}-')
         last, _ = train_stages(stages, record, out/'history.csv', speed=speed, cbs=cbs)
         models.append(_final(last, fdir/'model.pth'))
-        if recipe.refine: refined.append(_final(train_refine(df, fdf.fold == fold, fold, fdir, record, out, recipe, speed, cbs),
-                                                fdir/'refine.pth'))
-    refine = dict(members=[p.relative_to(out).as_posix() for p in refined], margin=recipe.refine_margin) if refined else None
+        if recipe.refine:
+            refined.append(_final(train_refine(df, fdf.fold == fold, fold, fdir, record, out, recipe, speed, cbs),
+                                  fdir/'refine.pth'))
+    refine = (dict(members=[p.relative_to(out).as_posix() for p in refined], margin=recipe.refine_margin)
+              if refined else None)
     write_bundle(out, 1, recipe.arch, recipe.sizes[-1], models, recipe.colour_constancy, threshold=0.5,
                  postprocess=dict(largest_cc=True, fill_holes=True), recipe=recipe.to_dict(),
                  **(dict(refine=refine) if refine else {}))
@@ -436,7 +462,7 @@ def seg_dls_from(root, # data root in the official layout (its Task 1 Training s
                  cache=None, # resize cache (default: $ISIC_CACHE or data/cache)
                  colour_constancy:bool=False, # Shades of Gray images
                  device=None, # where batches go (None: the GPU if there is one)
-                 on_bad_data:str='stop') -> SegDataLoaders: # 'stop' at a damaged file, or 'skip' it
+                 on_bad_data:Literal['stop', 'skip']='stop') -> SegDataLoaders: # 'stop' at a damaged file, or 'skip' it
     "Task 1 loaders of `root`'s Training split at `size`: the recipe's data, augmentation and split."
     recipe = SegRecipe(sizes=(size,), folds=folds, bs=bs, seed=seed, colour_constancy=colour_constancy)
     need(0 <= fold < folds, 'fold', f"must be in 0..{folds - 1}, got {fold}")

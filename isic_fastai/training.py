@@ -52,21 +52,23 @@ def resident(ts:tuple, device, max_frac:float=0.25) -> tuple:
     device = torch.device(device) if device is not None else torch.device('cpu')
     if device.type != 'cuda' or all(t.device == device for t in ts): return tuple(ts)
     free = torch.cuda.mem_get_info(device)[0] + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
-    fits = sum(t.numel() * t.element_size() for t in ts) < max_frac * free  # all or none: a batch index lives on one device
+    # all or none: a batch index lives on one device
+    fits = sum(t.numel() * t.element_size() for t in ts) < max_frac * free
     return tuple(t.to(device) for t in ts) if fits else tuple(t.cpu() for t in ts)
 
 class BatchTfm:
     "fastai's `after_batch` for `(images, target)`: `tfm(images, target)` (masks move with the images) or labels kept."
-    def __init__(self, tfm, # `SegAugment` or `ClsAugment` (04_prepare)
-                 joint:bool, # True: `tfm(images, target, **kw)` returns both (Task 1); False: `(tfm(images, **kw), target)`
-                 **kwargs): # passed to `tfm` (e.g. `train=True`)
+    def __init__(
+        self, tfm, # `SegAugment` or `ClsAugment` (04_prepare)
+        joint:bool, # True: `tfm(images, target, **kw)` returns both (Task 1); False: `(tfm(images, **kw), target)`
+        **kwargs): # passed to `tfm` (e.g. `train=True`)
         self.tfm, self.joint, self.kwargs = tfm, joint, kwargs
     def __call__(self, b):
         return self.tfm(*b, **self.kwargs) if self.joint else (self.tfm(b[0], **self.kwargs), *b[1:])
 
 # %% ../nbs/08_training.ipynb #87f6057b
 class FusedAdamW(torch.optim.AdamW):
-    "`torch.optim.AdamW` (fused where the device has it) that skips weight decay on the parameters in `no_wd`, as fastai."
+    "`torch.optim.AdamW` (fused where the device has it) that skips weight decay on parameters in `no_wd`, as fastai."
     def __init__(self, params, no_wd=(), **kwargs):
         super().__init__(params, **kwargs)
         self.no_wd = {id(p) for p in no_wd}
@@ -82,7 +84,7 @@ class FusedAdamW(torch.optim.AdamW):
             for g, wd in zip(self.param_groups, wds): g['weight_decay'] = wd
 
 def fused_adamw(model:torch.nn.Module):
-    "A fastai `opt_func`: `FusedAdamW` with fastai's Adam defaults through `OptimWrapper`, no decay on BatchNorm/biases."
+    "A fastai `opt_func`: `FusedAdamW` with fastai's Adam defaults via `OptimWrapper`, no decay on BatchNorm/biases."
     no_wd = list(norm_bias_params(model))
     def opt_func(params, lr=1e-3, mom=0.9, sqr_mom=0.99, eps=1e-5, wd=0.01):
         return OptimWrapper(params, opt=partial(FusedAdamW, no_wd=no_wd, fused=True), lr=lr, betas=(mom, sqr_mom),
@@ -91,7 +93,7 @@ def fused_adamw(model:torch.nn.Module):
 
 # %% ../nbs/08_training.ipynb #51729790
 class DeviceAvgLoss(AvgLoss):
-    "fastai's `AvgLoss` (gathered over processes the same way), accumulated on the device: no copy to the host per batch."
+    "fastai's `AvgLoss` (gathered over processes the same way), accumulated on the device: no copy to host per batch."
     def accumulate(self, learn):
         bs = find_bs(learn.yb)
         self.total += learn.to_detach(learn.loss.mean(), cpu=False) * bs
@@ -135,13 +137,15 @@ class HostLosses(Callback):
     order = 51
     def after_fit(self):
         ls = self.recorder.losses
-        if ls and all(isinstance(v, torch.Tensor) for v in ls): self.recorder.losses = torch.stack(ls).float().cpu().tolist()
+        if ls and all(isinstance(v, torch.Tensor) for v in ls):
+            self.recorder.losses = torch.stack(ls).float().cpu().tolist()
 
 def sync_free(learn:Learner, every:int=100, bars:bool|None=None) -> Learner:
     "Replace fastai's per-batch host reads in `learn` by device-side averages; bars (None: `interactive()`) or lines."
     r = learn.recorder
     r.loss, r.smooth_loss = DeviceAvgLoss(), DeviceAvgSmoothLoss(r.smooth_loss.beta)
-    if isinstance(getattr(learn, 'progress', None), ProgressCallback) and not isinstance(learn.progress, SyncFreeProgress):
+    if (isinstance(getattr(learn, 'progress', None), ProgressCallback)
+            and not isinstance(learn.progress, SyncFreeProgress)):
         learn.remove_cb(learn.progress)
         learn.add_cb(SyncFreeProgress(every) if (interactive() if bars is None else bars) else EpochLines())
     if not hasattr(learn, 'host_losses'): learn.add_cb(HostLosses())
@@ -155,7 +159,8 @@ class EpochSeed(Callback):
     def before_epoch(self):
         s = (self.seed * 1_000_003 + self.epoch) % 2**31
         set_seed((s + rank_distrib()) % 2**31)  # data-parallel: each process its own augmentation
-        dl = self.dls.train; getattr(dl, 'dl', dl).rng = random.Random(s)  # the shuffle (through a `DistributedDL`): rank 0's
+        dl = self.dls.train
+        getattr(dl, 'dl', dl).rng = random.Random(s)  # the shuffle (through a `DistributedDL`): rank 0's
 
 def epoch_row(learn, tags:dict) -> dict:
     "The history row of the epoch `learn` just finished: `tags`, epoch, losses, metrics, learning rate."
@@ -164,7 +169,8 @@ def epoch_row(learn, tags:dict) -> dict:
                 lr=float(learn.opt.hypers[-1]['lr']))
 
 def append_history(fname, row:dict, keys):
-    "Append `row` to the CSV `fname` (atomically), replacing a row with the same `keys` (an epoch replayed after a crash)."
+    ("Append `row` to the CSV `fname` (atomically), replacing a row with the same `keys` "
+     "(an epoch replayed after a crash).")
     fname = Path(fname)
     old = pd.read_csv(fname) if fname.exists() else pd.DataFrame()
     if len(old):
@@ -180,22 +186,25 @@ def _epoch_done(cb) -> bool:
 class HistoryCSV(Callback):
     "Append one row per completed epoch (tags such as fold, stage, size; epoch, losses, metrics, lr) to `fname`."
     order = 61
-    def __init__(self, fname, start_epoch:int=0, **tags): self.fname, self.start_epoch, self.tags = Path(fname), start_epoch, tags
+    def __init__(self, fname, start_epoch:int=0, **tags):
+        self.fname, self.start_epoch, self.tags = Path(fname), start_epoch, tags
     def after_epoch(self):
         if _epoch_done(self): append_history(self.fname, epoch_row(self.learn, self.tags), list(self.tags) + ['epoch'])
 
 class FiniteLoss(Callback):
-    "Stop with a clear `SettingError` when an epoch's training or validation loss is NaN or infinite (before it is saved)."
+    "Stop with a clear `SettingError` when an epoch's training or validation loss is NaN or inf (before it is saved)."
     order = 55  # after the Recorder (50) has the epoch's losses, before the checkpoint (60)
     def __init__(self, where:str=''): self.where = where
     def after_epoch(self):
         rec = getattr(self.learn, 'final_record', None)
         bad = [v for v in (rec or [])[:2] if v is not None and not np.isfinite(float(v))]
-        if bad: raise SettingError('lr', f"the loss became {float(bad[0])} in epoch {self.epoch}{self.where}: training diverged "
-                                   "and nothing of this stage was saved", "lower --lr, or give --lr instead of the LR finder's pick")
+        if bad:
+            raise SettingError('lr', f"the loss became {float(bad[0])} in epoch {self.epoch}{self.where}: "
+                               "training diverged and nothing of this stage was saved",
+                               "lower --lr, or give --lr instead of the LR finder's pick")
 
 class CrashAfter(Callback):
-    "Test hook: raise after epoch `epoch` is complete and checkpointed, as a crash would (tests pass it through `cbs=`)."
+    "Test hook: raise after epoch `epoch` is complete and checkpointed, as a crash would (tests pass it via `cbs=`)."
     order = 99
     def __init__(self, epoch:int): self.at = epoch
     def after_epoch(self):
@@ -203,7 +212,8 @@ class CrashAfter(Callback):
 
 # %% ../nbs/08_training.ipynb #18c33c3e
 def _plain(o):
-    "fastai's `L` and tuples as lists, numpy scalars as numbers, recursively: what `torch.load(weights_only=True)` accepts."
+    ("fastai's `L` and tuples as lists, numpy scalars as numbers, recursively: "
+     "what `torch.load(weights_only=True)` accepts.")
     if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
     if isinstance(o, (list, tuple, L)): return [_plain(v) for v in o]
     if isinstance(o, np.generic): return o.item()
@@ -219,15 +229,19 @@ def save_checkpoint(fname, model, opt=None, **meta) -> Path:
     return Path(fname)
 
 def read_checkpoint(fname, device='cpu', fix:str="delete it; training resumes from the previous one") -> dict:
-    "A checkpoint's content (`weights_only`: no pickle executes); a plain state dict (older snapshots) as `{'model': ...}`."
+    ("A checkpoint's content (`weights_only`: no pickle executes); "
+     "a plain state dict (older snapshots) as `{'model': ...}`.")
     try: sd = torch.load(fname, map_location=device, weights_only=True)
-    except Exception as e: raise IsicDataError(fname, f"not a readable checkpoint ({type(e).__name__}: {e})", fix) from None
-    if isinstance(sd, dict) and 'model' not in sd and sd and all(torch.is_tensor(v) for v in sd.values()): sd = dict(model=sd)
-    if not isinstance(sd, dict) or not isinstance(sd.get('model'), dict): raise IsicDataError(fname, "holds no model weights", fix)
+    except Exception as e:
+        raise IsicDataError(fname, f"not a readable checkpoint ({type(e).__name__}: {e})", fix) from None
+    if isinstance(sd, dict) and 'model' not in sd and sd and all(torch.is_tensor(v) for v in sd.values()):
+        sd = dict(model=sd)
+    if not isinstance(sd, dict) or not isinstance(sd.get('model'), dict):
+        raise IsicDataError(fname, "holds no model weights", fix)
     return sd
 
 def _same_opt_kind(sd:dict, opt) -> bool:
-    "Whether the optimizer state in checkpoint `sd` (fastai `Optimizer`'s or torch's through `OptimWrapper`) fits `opt`."
+    "Whether the optimizer state in checkpoint `sd` (fastai `Optimizer`'s or torch's via `OptimWrapper`) fits `opt`."
     return 'opt' not in sd or opt is None or ('hypers' in sd['opt']) != isinstance(opt, OptimWrapper)
 
 def apply_checkpoint(sd:dict, model=None, opt=None, fname=None) -> dict:
@@ -265,15 +279,15 @@ class EpochCheckpoint(Callback):
         self.fname, self.start_epoch, self.meta = Path(fname), start_epoch, meta
     def after_epoch(self):
         if not _epoch_done(self): return
-        save_checkpoint(self.fname, self.model, self.opt, epoch=self.epoch, row=json.dumps(epoch_row(self.learn, self.meta)),
-                        **self.meta)
+        save_checkpoint(self.fname, self.model, self.opt, epoch=self.epoch,
+                        row=json.dumps(epoch_row(self.learn, self.meta)), **self.meta)
         say_written(self.fname, self.epoch)
 
 def say_written(fname, epoch=None):
     "In a data-parallel run, print which process wrote checkpoint `fname` (the tests check it is rank 0 alone)."
     if num_distrib() > 1:
-        print(f"rank {rank_distrib()} wrote checkpoint {Path(fname).name}" + ('' if epoch is None else f" (epoch {epoch})"),
-              flush=True)
+        print(f"rank {rank_distrib()} wrote checkpoint {Path(fname).name}"
+              + ('' if epoch is None else f" (epoch {epoch})"), flush=True)
 
 # %% ../nbs/08_training.ipynb #184b2aba
 @dataclass(frozen=True)
@@ -289,7 +303,8 @@ class Speed(Settings):
     @property
     def torch_device(self) -> torch.device:
         "The device to train on: `device`, else the first GPU when there is one, else the CPU."
-        return torch.device(self.device) if self.device else torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+        return (torch.device(self.device) if self.device
+                else torch.device('cuda' if torch.cuda.is_available() else 'cpu'))
 
 # %% ../nbs/08_training.ipynb #d15da603
 class Bf16Autocast(Callback):
@@ -324,7 +339,8 @@ def fast_path(learn:Learner, speed:Speed=Speed()) -> Learner:
 RECORD_VERSION = 2  # the format of progress.json / job.json
 
 class RunRecord:
-    "A run's record on disk: `done` (stage key -> weights file), `lrs` (stage key -> rate), more keys; `save()` writes it."
+    ("A run's record on disk: `done` (stage key -> weights file), `lrs` (stage key -> rate), more keys; "
+     "`save()` writes it.")
     def __init__(self, fname, data:dict): self.fname, self.data = Path(fname), data
     @property
     def done(self) -> dict: return self.data['done']
@@ -394,7 +410,8 @@ def on_rank0(fn, # what rank 0 does alone: check and prepare data, find the LR, 
 
 # %% ../nbs/08_training.ipynb #63ad9f69
 def stage_seed(seed:int, fold:int, offset:int) -> int:
-    "The seed of one stage: from the run's seed, the fold and a per-stage `offset` (the same numbers resume after a crash)."
+    ("The seed of one stage: from the run's seed, the fold and a per-stage `offset` "
+     "(the same numbers resume after a crash).")
     return (seed * 7919 + fold * 104_729 + offset) % 2**31
 
 @dataclass
@@ -432,7 +449,8 @@ def _first_todo(stages:list, record:RunRecord) -> int:
     n = 0
     while n < len(stages) and stages[n].key in record.done: n += 1
     while n and not readable(stages[n - 1].final):
-        warnings.warn(f"{stages[n - 1].final}: the weights of stage {stages[n - 1].key} cannot be read: it is trained again")
+        warnings.warn(f"{stages[n - 1].final}: the weights of stage {stages[n - 1].key} cannot be read: "
+                      "it is trained again")
         n -= 1; del record.done[stages[n].key]
     return n
 
@@ -443,7 +461,8 @@ def train_stages(stages:list, # the `Stage`s, in order
                  speed:Speed=Speed(), # the fast path (`fast_path`)
                  cbs=None, # more callbacks for every fit (test hooks: `CrashAfter`)
                  fit_ctx=None) -> tuple: # `learn -> context manager` around each fit (data-parallel: `cpu_distrib_ctx`)
-    "Run every stage not yet done, resuming the one in progress; returns (the last stage's weights, its learner or None)."
+    ("Run every stage not yet done, resuming the one in progress; "
+     "returns (the last stage's weights, its learner or None).")
     fit_ctx, dev, learn = fit_ctx or (lambda l: nullcontext()), speed.torch_device, None
     n = _first_todo(stages, record)
     prev = stages[n - 1].final if n else init
@@ -554,24 +573,32 @@ def _upgrade_v1(b:dict) -> dict:
 
 def _check_bundle(b:dict, f:Path, archs) -> dict:
     "The fields of a bundle, each checked (IsicDataError naming the field)."
-    def bad(k, what): raise IsicDataError(f, f"field {k!r} is {b.get(k)!r}: {what}", "restore the model.json written by training, or train again")
-    if not isinstance(b.get('arch'), str) or (archs is not None and b['arch'] not in archs): bad('arch', f"must be one of {sorted(archs or [])}")
-    if not isinstance(b.get('size'), int) or isinstance(b['size'], bool) or not 32 <= b['size'] <= 4096 or b['size'] % 32:
+    def bad(k, what):
+        raise IsicDataError(f, f"field {k!r} is {b.get(k)!r}: {what}",
+                            "restore the model.json written by training, or train again")
+    if not isinstance(b.get('arch'), str) or (archs is not None and b['arch'] not in archs):
+        bad('arch', f"must be one of {sorted(archs or [])}")
+    if (not isinstance(b.get('size'), int) or isinstance(b['size'], bool) or not 32 <= b['size'] <= 4096
+            or b['size'] % 32):
         bad('size', "must be a multiple of 32 from 32 to 4096")
     if not isinstance(b.get('members'), list) or not b['members'] or not all(isinstance(m, str) for m in b['members']):
         bad('members', "must be a non-empty list of weights files")
     if not isinstance(b.get('colour_constancy', False), bool): bad('colour_constancy', "must be true or false")
     if b['task'] == 1:
         t = b.get('threshold')
-        if not isinstance(t, (int, float)) or isinstance(t, bool) or not 0 < t < 1: bad('threshold', "must be a number between 0 and 1")
+        if not isinstance(t, (int, float)) or isinstance(t, bool) or not 0 < t < 1:
+            bad('threshold', "must be a number between 0 and 1")
         pp = b.get('postprocess', {})
-        if not isinstance(pp, dict) or not all(isinstance(v, bool) for v in pp.values()): bad('postprocess', "must map steps to true/false")
+        if not isinstance(pp, dict) or not all(isinstance(v, bool) for v in pp.values()):
+            bad('postprocess', "must map steps to true/false")
         r = b.get('refine')
-        if r is not None and not (isinstance(r, dict) and isinstance(r.get('members'), list) and len(r['members']) == len(b['members'])
+        if r is not None and not (isinstance(r, dict) and isinstance(r.get('members'), list)
+                                  and len(r['members']) == len(b['members'])
                                   and isinstance(r.get('margin'), (int, float)) and 0 <= r['margin'] <= 2):
             bad('refine', "must hold one second-pass model per member and a margin from 0 to 2")
     else:
-        if b.get('classes') != list(CLASSES): bad('classes', f"must be the seven ISIC 2018 diagnoses in the official order {CLASSES}")
+        if b.get('classes') != list(CLASSES):
+            bad('classes', f"must be the seven ISIC 2018 diagnoses in the official order {CLASSES}")
         if b.get('output', 'log_softmax') != 'log_softmax': bad('output', "must be 'log_softmax'")
     return b
 
@@ -585,13 +612,17 @@ def read_bundle(path, # a model folder (or its model.json)
                             "pass the --out folder of isic_train_seg / isic_train_cls, or a bundle of isic_export")
     try: b = json.loads(f.read_text())
     except (ValueError, UnicodeDecodeError) as e:
-        raise IsicDataError(f, f"not valid JSON ({e})", "restore the model.json written by training, or train again") from None
-    if not isinstance(b, dict): raise IsicDataError(f, "not a JSON object", "restore the model.json written by training")
+        raise IsicDataError(f, f"not valid JSON ({e})",
+                            "restore the model.json written by training, or train again") from None
+    if not isinstance(b, dict):
+        raise IsicDataError(f, "not a JSON object", "restore the model.json written by training")
     if b.get('format_version') == 1: b = _upgrade_v1(b)
     elif b.get('format_version') != BUNDLE_VERSION:
         raise IsicDataError(f, f"bundle format {b.get('format_version')} (task {b.get('task')}) is not a format this "
-                            f"isic_fastai reads (1 or {BUNDLE_VERSION})", "retrain, or install the isic_fastai version that wrote it")
-    if b.get('task') not in (1, 3): raise IsicDataError(f, f"task {b.get('task')!r}: not a Task 1 or Task 3 model", "pass a model folder")
+                            f"isic_fastai reads (1 or {BUNDLE_VERSION})",
+                            "retrain, or install the isic_fastai version that wrote it")
+    if b.get('task') not in (1, 3):
+        raise IsicDataError(f, f"task {b.get('task')!r}: not a Task 1 or Task 3 model", "pass a model folder")
     if task is not None and b['task'] != task:
         raise IsicDataError(f, f"a Task {b['task']} model, not a Task {task} model", f"pass a Task {task} model folder")
     _check_bundle(b, f, archs)
