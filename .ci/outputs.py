@@ -4,7 +4,7 @@ cells left out as nbdev_test leaves them) and keeps the outputs of the cells mar
 figures are committed with the notebook. Every other cell is saved without outputs, so that pictures of the real
 fixture images (non-commercial licence) never enter the repository. `--check` (make sync-check) fails when a story
 notebook has no saved picture, when a cell not marked keeps an output, or when a notebook's outputs pass 400 KB."""
-import json, os, sys, copy, subprocess, time
+import json, os, sys, shutil, subprocess, tempfile, time
 from pathlib import Path
 
 STORY = ['04_prepare', '07_lr_finder', '09_superconvergence', '10_segment', '11_snapshot_ensemble',
@@ -16,6 +16,8 @@ def _src(c) -> str: return ''.join(c['source'])
 def _keep(c) -> bool: return c['cell_type'] == 'code' and '#| keep_output' in _src(c).split('\n')
 def _kb(nb) -> float: return sum(len(json.dumps(c.get('outputs', []))) for c in nb['cells']) / 1024
 
+SETUP = "import matplotlib; matplotlib.rcParams.update({'figure.dpi': 56, 'savefig.dpi': 56})"
+
 def render(path:Path, timeout:int=900):
     "Execute notebook `path` and write it back with the outputs of its `#| keep_output` cells only."
     import nbformat, nbclient
@@ -23,12 +25,17 @@ def render(path:Path, timeout:int=900):
     run = nbformat.reads(json.dumps(nb), as_version=4)
     for c in run.cells:
         if c.cell_type == 'code' and any(l.strip().startswith(SKIP) for l in c.source.split('\n')): c.source = 'pass'
+    run.cells.insert(0, nbformat.v4.new_code_cell(SETUP))  # small pictures: a few hundred KB a notebook
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '2'), MPLBACKEND='module://matplotlib_inline.backend_inline')
     fx = Path(__file__).resolve().parents[1].parent/'shared'/'fixtures'
     env.setdefault('ISIC_FIXTURES', str(fx))
-    t = time.time()
-    nbclient.NotebookClient(run, timeout=timeout, kernel_name='python3', resources=dict(metadata=dict(path=str(path.parent))),
-                            env=env).execute()
+    t, tmp = time.time(), tempfile.mkdtemp(prefix='isic_outputs_')
+    env['TMPDIR'] = tmp  # the notebook's temporary folders (tiny runs and their checkpoints), removed after it
+    from jupyter_client.manager import KernelManager
+    km = KernelManager(kernel_name='python3', transport='ipc', ip=str(Path(tmp)/'kernel'))  # a socket file, not TCP
+    try: nbclient.NotebookClient(run, km=km, timeout=timeout, resources=dict(metadata=dict(path=str(path.parent))),
+                                 env=env).execute()
+    finally: shutil.rmtree(tmp, ignore_errors=True)
     outs = {c.get('id'): c.get('outputs', []) for c in run.cells}
     for c in nb['cells']:
         if c['cell_type'] != 'code': continue
