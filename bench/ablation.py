@@ -48,7 +48,7 @@ ROWS = [
 
 def paper_recipe(seed:int):
     from isic_fastai.superconvergence import SegRecipe
-    return SegRecipe(sizes=(128,), epochs=30, folds=3, pretrained=False, seed=seed)
+    return SegRecipe.paper(sizes=(128,), epochs=30, folds=3, pretrained=False, seed=seed)
 
 def run_dir(work:Path, changes:dict, seed:int) -> Path:
     "The training folder of a recipe change (rows that only change inference share it)."

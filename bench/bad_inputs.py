@@ -64,7 +64,8 @@ def cases(f:dict, d:Path) -> list:
     pc = ['isic_predict_cls', '--model', cls, '--images', str(f['val3'])]
     o = lambda n: ['--out', str(d/'o'/n)]
     return [
-        ('train_seg --size 100', tr + o('a') + ['--size', '100'], 2), ('train_seg --sizes 0', tr + o('a') + ['--sizes', '0'], 2),
+        ('train_seg --size 100', tr + o('a') + ['--size', '100'], 2), ('train_seg --sizes 0', tr[:-2] + o('a') + ['--sizes', '0'], 2),
+        ('train_seg --size and --sizes both', tr + o('a') + ['--sizes', '64'], 2),
         ('train_seg --folds 0', tr + o('a') + ['--folds', '0'], 2), ('train_seg --folds 50 (more than the images)', tr + o('a') + ['--folds', '50'], 1),
         ('train_seg --bs 0', tr + o('a') + ['--bs', '0'], 2), ('train_seg --bs -1', tr + o('a') + ['--bs', '-1'], 2),
         ('train_seg --epochs -3', tr + o('a') + ['--epochs', '-3'], 2), ('train_seg --lr nan', tr + o('a') + ['--lr', 'nan'], 2),
@@ -115,7 +116,7 @@ def cases(f:dict, d:Path) -> list:
         ('demo --size 100', ['isic_demo', '--data', syn, '--out', str(d/'o'/'demo'), '--size', '100', '--device', 'cpu'], 2),
         ('demo --device tpu', ['isic_demo', '--data', syn, '--out', str(d/'o'/'demo'), '--device', 'tpu'], 2),
         ('check --splits Foo', ['isic_check', syn, '--splits', 'Foo'], 2), ('check on 0/1 masks', ['isic_check', str(f['m01'])], 1),
-        ('check: two files for one id', ['isic_check', str(f['dup'])], 2),
+        ('check: two files for one id', ['isic_check', str(f['dup'])], 1),
         ('prepare --sizes 0', ['isic_prepare', '--data', syn, '--sizes', '0', '--cache', cache], 2),
         ('prepare --workers 0', ['isic_prepare', '--data', syn, '--workers', '0', '--cache', cache], 2),
         ('score_seg truth folder missing', ['isic_score_seg', str(d/'nope'), str(f['val'])], 2),

@@ -265,8 +265,8 @@ def _add_settings(ap, cls, default, names:set):
         kw = _cli_type(hints[f.name])
         assert kw is not None and f.name not in names, (
             f"{cls.__name__}.{f.name} cannot be a flag (or its name is taken)")
-        names.add(f.name); v = getattr(default, f.name)
-        g.add_argument(as_flag(f.name), dest=f.name, default=v, help=_help(docs.get(f.name), v), **kw)
+        names.add(f.name); v = getattr(default, f.name)  # absent from the namespace unless given (aliases, presets)
+        g.add_argument(as_flag(f.name), dest=f.name, default=argparse.SUPPRESS, help=_help(docs.get(f.name), v), **kw)
     for name, a in cls.aliases.items():
         kw = dict(type=a.type, metavar=name.upper()) if a.type is not None else dict(action='store_const', const=True)
         g.add_argument(as_flag(name), dest=f'alias:{name}', default=None, help=a.help.replace('%', '%%'), **kw)
@@ -277,7 +277,7 @@ def command_parser(fn, prog:str|None=None, positional=(), flags=None) -> argpars
     hints, docs, names = get_type_hints(fn), docments(fn), set()
     for name, p in inspect.signature(fn).parameters.items():
         t = hints.get(name, str)
-        if _is_settings(t): _add_settings(ap, t, t() if p.default is p.empty else p.default, names); continue
+        if _is_settings(t): _add_settings(ap, t, _default_of(fn, name, t), names); continue
         if (kw := _cli_type(t)) is None: continue  # Python only
         names.add(name)
         if name in positional: ap.add_argument(name, help=_help(docs.get(name), p.default), **kw)
@@ -287,23 +287,29 @@ def command_parser(fn, prog:str|None=None, positional=(), flags=None) -> argpars
     ap.add_argument('--debug', action='store_true', help='show the Python traceback of an error (or set ISIC_DEBUG=1)')
     return ap
 
-def _settings_from(ns, cls):
-    "The `cls` object the parsed flags `ns` describe (aliases applied)."
-    vals = {f.name: getattr(ns, f.name) for f in fields(cls)}
+def _settings_from(ns, cls, default):
+    "The `cls` object the parsed flags `ns` describe: `default`'s fields, those given, then aliases and presets."
+    given = {f.name for f in fields(cls) if hasattr(ns, f.name)}
+    vals = {f.name: getattr(ns, f.name) if f.name in given else getattr(default, f.name) for f in fields(cls)}
     for name, a in cls.aliases.items():
-        given = getattr(ns, f'alias:{name}')
-        if given is None: continue
-        if a.field is None:  # a preset: its fields, where no flag asked for another value than the default
-            vals.update({k: v for k, v in a.value.items() if vals[k] == getattr(cls(), k)}); continue
-        vals[a.field] = a.value(given) if callable(a.value) else (given if a.type is not None else a.value)
+        if (v := getattr(ns, f'alias:{name}')) is None: continue
+        if a.field is None:  # a preset: its fields, except those a flag of their own gives
+            vals.update({k: x for k, x in a.value.items() if k not in given}); continue
+        need(a.field not in given, name, f"and {as_flag(a.field)} both given", "give one of them")
+        vals[a.field] = a.value(v) if callable(a.value) else (v if a.type is not None else a.value)
     return cls(**vals)
+
+def _default_of(fn, name:str, cls):
+    "The default of `fn`'s settings parameter `name` (a `cls()` when it has none)."
+    p = inspect.signature(fn).parameters[name]
+    return cls() if p.default is p.empty else p.default
 
 def kwargs_from(fn, ns) -> dict:
     "The keyword arguments of `fn` that the parsed flags `ns` give (settings objects built and checked)."
     hints, kw = get_type_hints(fn), {}
     for name in inspect.signature(fn).parameters:
         t = hints.get(name, str)
-        if _is_settings(t): kw[name] = _settings_from(ns, t)
+        if _is_settings(t): kw[name] = _settings_from(ns, t, _default_of(fn, name, t))
         elif hasattr(ns, name): kw[name] = getattr(ns, name)
     return kw
 
@@ -314,7 +320,12 @@ def to_argv(**settings) -> list:
     for name, obj in settings.items():
         items = [(f.name, getattr(obj, f.name)) for f in fields(obj)] if isinstance(obj, Settings) else [(name, obj)]
         for k, v in items:
-            if v is None: continue
+            if v is None:  # left out, unless the field's default is not None: then the flag that sets None
+                if isinstance(obj, Settings) and getattr(type(obj)(), k) is not None:
+                    flag = [a for a, al in obj.aliases.items() if al.field == k and al.type is None and al.value is None]
+                    need(flag, k, "None cannot be given on the command line", "give a value")
+                    out.append(as_flag(flag[0]))
+                continue
             if isinstance(v, bool): out.append(as_flag(k) if v else as_flag('no_' + k))
             else: out += [as_flag(k),
                           *(map(str, v) if isinstance(v, tuple) else [repr(v) if isinstance(v, float) else str(v)])]

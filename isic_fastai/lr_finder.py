@@ -5,6 +5,7 @@
 # %% ../nbs/07_lr_finder.ipynb #119d9018
 from __future__ import annotations
 from pathlib import Path
+import warnings
 import numpy as np, torch
 import matplotlib
 import matplotlib.pyplot as plt
@@ -31,8 +32,12 @@ def find_lr(learn:Learner, num_it:int=100, start_lr:float=1e-7, end_lr:float=10.
     if len(l) < 3: raise RuntimeError(f"LR finder produced {len(l)} usable points: raise num_it or lower start_lr")
     sug = {}
     for n, f in SUGGESTIONS.items():  # a short run can leave a rule without enough points (fastai's `slide`)
-        try: sug[n] = f(l, lo, num_it)
-        except (IndexError, ValueError, RuntimeError):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('error', RuntimeWarning)  # numpy's log10 of a bad point: the rule failed
+                sug[n] = f(l, lo, num_it)
+            if not np.isfinite(sug[n][0]) or sug[n][0] <= 0: raise ValueError(sug.pop(n))
+        except (IndexError, ValueError, RuntimeError, RuntimeWarning):
             if n == pick: raise RuntimeError(f"the '{pick}' rule failed on {len(l)} points: raise num_it")
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(lrs, losses); ax.set_xscale('log'); ax.set_xlabel('learning rate'); ax.set_ylabel('loss (smoothed)')

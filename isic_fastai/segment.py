@@ -131,7 +131,7 @@ def claim_predictions(out, # the folder the predictions go to
 def predict_seg(model_dir, # a Task 1 model folder (`train_seg`'s out, or an isic_export bundle)
                 images, # folder of input images (.jpg/.png)
                 out, # folder for the masks ISIC_<id>_segmentation.png (and the marker isic_fastai_predictions.json)
-                tta:bool=False, # average the 8 dihedral symmetries (each undone)
+                tta:bool|None=None, # average the 8 dihedral symmetries, each undone (None: as the threshold was chosen)
                 bs:int=8, # images per batch
                 device:str|None=None, # cpu, cuda, ... (None: the GPU if there is one)
                 postprocess:bool|None=None, # largest component, holes filled (None: as the bundle says)
@@ -141,6 +141,7 @@ def predict_seg(model_dir, # a Task 1 model folder (`train_seg`'s out, or an isi
     at_least('bs', bs, 1)
     models, b = load_seg_ensemble(model_dir, Speed(device=device).torch_device)
     if postprocess is not None: b['postprocess'] = dict(largest_cc=postprocess, fill_holes=postprocess)
+    tta = b.get('tta', False) if tta is None else tta  # the bundle's: the TTA its threshold was chosen with
     paths = image_files(images)
     out = claim_predictions(out, images, overwrite, model=Path(model_dir).resolve(), tta=tta,
                             postprocess=b['postprocess'])
@@ -189,7 +190,7 @@ def evaluate_oof(out, # a model folder trained by `train_seg_folds` (its folds.c
                    jaccard=float(res.jaccard.mean()), share_below_065=float((res.jaccard < 0.65).mean()), n=len(res),
                    threshold_jaccard_by_threshold={str(t): float(v) for t, v in tj.items()})
     atomic_write_text(out/'results.json', json.dumps(summary, indent=1))
-    update_bundle(out, threshold=float(best_t), oof_threshold_jaccard=summary['threshold_jaccard'])
+    update_bundle(out, threshold=float(best_t), tta=bool(tta), oof_threshold_jaccard=summary['threshold_jaccard'])
     if gallery:
         order = res.sort_values('jaccard')
         show = list(order.tail(n_show).image_id[::-1]) + list(order.head(n_show).image_id)

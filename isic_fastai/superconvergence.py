@@ -25,28 +25,30 @@ from .training import (Speed, InMemoryDL, BatchTfm, resident, fused_adamw, sync_
                                   save_checkpoint, draw_outline, image_grid, to_uint8_images)
 
 # %% auto #0
-__all__ = ['LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegDataLoaders', 'seg_dls', 'postprocess',
+__all__ = ['PAPER_SEG', 'LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegDataLoaders', 'seg_dls', 'postprocess',
            'probs_to_mask', 'as_image', 'prepare_item', 'SegLearner', 'seg_learner', 'fit_one_cycle_stage',
            'seg_fold_stages', 'mask_box', 'expand_box', 'lesion_box', 'crop_image', 'paste_crop', 'jittered_box',
            'refine_crops', 'synthetic_encoder', 'seg_training_index', 'seg_folds', 'refine_data', 'train_refine',
            'train_seg_folds', 'seg_dls_from']
 
 # %% ../nbs/09_superconvergence.ipynb #b2c3d4e5
+PAPER_SEG = dict(loss='bce', lr=None, bs=16, tta=False)  # where the paper's recipe differs from today's defaults
+
 @dataclass(frozen=True)
 class SegRecipe(Settings):
-    "The Task 1 recipe (Guth & de Campos): every setting that changes the trained Unet34s, the paper's by default."
+    "The Task 1 recipe: every setting that changes the trained Unet34s; `SegRecipe.paper()` is Guth & de Campos's."
     # progressive resizing: square training sizes, multiples of 32 (the last is the model's)
     sizes:tuple[int, ...]=(128, 256)
     epochs:int=30  # epochs of each stage (frozen, then unfrozen) at each size
     folds:int=3  # N folds, one model each, ensembled (1: one model, validated on a seeded 20 % split)
-    bs:int=16  # batch size
-    # peak rate of each one-cycle (the encoder gets a tenth once unfrozen); None: the LR finder's pick
-    lr:float|None=None
+    bs:int=8  # batch size (the paper: 16)
+    # peak rate of each one-cycle (the encoder gets a tenth once unfrozen); None: the LR finder's pick (the paper)
+    lr:float|None=3e-3
     lr_find_iters:int=100  # LR finder iterations (when lr is None)
     pretrained:bool=True  # ImageNet ResNet34 encoder (a weight file, offline); --no-pretrained: random, no frozen stage
     weights:str|None=None  # torchvision's resnet34 file (default: hub cache); 'synthetic': one of synthetic lesions
     arch:Literal['unet34', 'dynamic_unet']='unet34'  # the paper's Unet34, or fastai 2's DynamicUnet on the same encoder
-    loss:Literal['bce', 'jaccard', 'bce_jaccard']='bce'  # BCE on the logits (the paper), soft Jaccard, or their sum
+    loss:Literal['bce', 'jaccard', 'bce_jaccard']='bce_jaccard'  # BCE on the logits (the paper), soft Jaccard, their sum
     bn_frozen:bool=True  # a pretrained encoder's BatchNorm statistics stay frozen once unfrozen (the paper)
     colour_constancy:bool=False  # Shades of Gray (p=6) before resizing, in training and in prediction
     max_rotate:float=44.  # augmentation: rotation, degrees, uniform in +-max_rotate (0: off)
@@ -56,9 +58,12 @@ class SegRecipe(Settings):
     schedule:Literal['one_cycle', 'flat']='one_cycle'  # one-cycle ("superconvergence", the paper) or a constant rate
     refine:bool=False  # two-stage: a second Unet34 segments a square crop around the lesion the first one finds
     refine_margin:float=0.25  # the second pass's crop: the lesion box grown by this share of its side, squared
-    tta:bool=False  # dihedral TTA in the out-of-fold evaluation that chooses the threshold
+    tta:bool=True  # dihedral TTA where the threshold is chosen out of fold, and so in prediction (the paper: none)
     seed:int=42  # seeds the folds, the initialisation, the shuffles and the augmentation
     aliases = dict(size=Alias('sizes', 'train at this one size (the same as --sizes N)', int, lambda v: (v,)),
+                   paper=Alias(None, "Guth & de Campos's recipe: BCE, the LR finder's rate, batch 16, no TTA "
+                               "(a flag given beside it still wins)", value=PAPER_SEG),
+                   lr_find=Alias('lr', "choose each stage's rate with the LR finder (the paper's way)", value=None),
                    bn_trainable=Alias('bn_frozen', "let the encoder's BatchNorm statistics train once unfrozen "
                                       "(the same as --no-bn-frozen)", value=False))
     not_compared = ('weights', 'tta')  # a moved weight file, or the evaluation's TTA, do not change the models
@@ -76,6 +81,10 @@ class SegRecipe(Settings):
         need(0 <= self.max_lighting < 1, 'max_lighting', f"must be at least 0 and below 1, got {self.max_lighting}")
         need(0 <= self.refine_margin <= 2, 'refine_margin',
              f"must be 0 to 2 (a share of the lesion box), got {self.refine_margin}")
+    @classmethod
+    def paper(cls, **kw) -> SegRecipe:
+        "The paper's recipe (`--paper`), with the fields in `kw` changed."
+        return cls(**{**PAPER_SEG, **kw})
     @property
     def augment(self) -> SegAugment:
         "The training augmentation of this recipe."
@@ -197,7 +206,7 @@ def seg_learner(dls:DataLoaders, # from `seg_dls`
                 arch:str='unet34', # a key of `seg_meta`
                 pretrained:bool=True, # ImageNet weights in the encoder
                 weights=None, # torchvision's resnet34 weight file (None: torch's hub cache)
-                loss:str='bce', # a key of `LOSSES`
+                loss:str='bce_jaccard', # a key of `LOSSES` (the recipe's default; the paper: 'bce')
                 path='.', # where fastai writes (lr_find's temporary model)
                 cbs=None, # more callbacks
                 plain_fastai:bool=False) -> Learner: # fastai's own Adam and per-batch loss reads (the speed baseline)

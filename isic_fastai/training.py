@@ -588,6 +588,7 @@ def _check_bundle(b:dict, f:Path, archs) -> dict:
         t = b.get('threshold')
         if not isinstance(t, (int, float)) or isinstance(t, bool) or not 0 < t < 1:
             bad('threshold', "must be a number between 0 and 1")
+        if not isinstance(b.get('tta', False), bool): bad('tta', "must be true or false")
         pp = b.get('postprocess', {})
         if not isinstance(pp, dict) or not all(isinstance(v, bool) for v in pp.values()):
             bad('postprocess', "must map steps to true/false")
