@@ -145,7 +145,7 @@ if __name__ == '__main__':
             print(json.dumps(r), flush=True)
         lines = ['| case | exit (expected) | traceback | what it said |', '|---|---|---|---|']
         lines += [f"| {r['case']} | {r['status']} ({r['expected']}) | {'yes' if r['traceback'] else 'no'} | "
-                  f"{r['message'].replace('|', '/')} |" for r in rows]
+                  f"{r['message'].replace('|', '/').replace(str(d), '<tmp>')} |" for r in rows]
         n_bad = sum(not r['ok'] for r in rows)
         lines.append(f"\n{len(rows)} cases, {len(rows) - n_bad} as expected, {n_bad} not; {time.time() - t0:.0f} s")
         print('\n'.join(lines))
