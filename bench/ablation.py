@@ -68,8 +68,24 @@ def train(args) -> str:
     t = time.time()
     with open(log, 'a') as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
         train_seg_folds(data, out, replace(paper_recipe(seed), **changes), Speed(device='cpu', workers=1), Path(work)/'cache')
-    if not (out/'train_seconds.txt').exists(): (out/'train_seconds.txt').write_text(f"{time.time() - t:.0f}")  # the first run's
     return str(out)
+
+def train_seconds(run:Path) -> float|None:
+    """Seconds of training of a run: the sum of its epochs' times in its log (the last record of each epoch, so a
+    resumed run counts each epoch once). A run whose first pass was copied from another run (`first_pass_from.txt`,
+    identical on this deterministic CPU) adds that run's first pass."""
+    import re
+    log = run.parent/(run.name + '.log')
+    if not log.exists(): return None
+    last = {}
+    for l in log.read_text(errors='replace').splitlines():
+        m = re.match(r'(\S+) epoch (\d+)/\d+: .*time (\d+):(\d+)$', l.strip())
+        if m: last[(m[1], m[2])] = int(m[3])*60 + int(m[4])
+    t = sum(last.values())
+    src = run/'first_pass_from.txt'
+    if src.exists() and not any('refine' not in k[0] for k in last):
+        t += train_seconds(run.parent/src.read_text().strip()) or 0
+    return float(t)
 
 def oof_table(run:Path, data, tta:bool) -> pd.DataFrame:
     "Per image (predicted by its fold's models): Jaccard at each threshold, with and without post-processing; cached."
@@ -134,7 +150,7 @@ if __name__ == '__main__':
         with ProcessPoolExecutor(a.jobs) as ex: runs = list(ex.map(train, [(a.data, str(work), changes, s) for s in a.seeds]))
         per_seed = [dict(seed=s, **score(oof_table(Path(r), a.data, infer.get('tta', False)), infer.get('postprocess', True),
                                          infer.get('threshold', '0.5')),
-                         train_seconds=float((Path(r)/'train_seconds.txt').read_text()) if (Path(r)/'train_seconds.txt').exists() else None)
+                         train_seconds=train_seconds(Path(r)))
                     for s, r in zip(a.seeds, runs)]
         res = dict(row=name, changes={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}, inference=infer,
                    per_seed=per_seed, seconds=round(time.time() - t))
@@ -144,16 +160,20 @@ if __name__ == '__main__':
     done = [json.loads(f.read_text()) for f in (work/'rows').glob('*.json')]
     order = {r[0]: i for i, r in enumerate(ROWS)}; done.sort(key=lambda r: order.get(r['row'], 99))
     base = next((r['threshold_jaccard'] for r in done if r['row'] == 'paper'), None)
-    lines = ['| row | threshold Jaccard (mean of seeds) | spread | vs paper | small lesions (< 10 %) | Jaccard | training (s, per seed) |',
+    lines = ['| row | threshold Jaccard (mean of seeds) | spread | vs paper | small lesions (< 10 %) | Jaccard | training, s per seed |',
              '|---|---|---|---|---|---|---|']
     for r in done:
         d = '' if base is None else f"{r['threshold_jaccard'] - base:+.3f}"
-        ts = [p['train_seconds'] for p in r['per_seed'] if p.get('train_seconds')]
+        ts = [train_seconds(run_dir(work, {k: tuple(v) if isinstance(v, list) else v for k, v in r['changes'].items()},
+                                    p['seed'])) for p in r['per_seed']]
+        ts = [t for t in ts if t]
+        shared = r['row'] != 'paper' and not r['changes']  # an inference-only row: the paper row's models
+        cost = "(the paper row's models)" if shared else f"{np.mean(ts):.0f}" if ts else '?'
         lines.append(f"| {r['row']} | {r['threshold_jaccard']:.3f} | {r['threshold_jaccard_spread']:.3f} | {d} | "
-                     f"{r['threshold_jaccard_small']:.3f} | {r['jaccard']:.3f} | {np.mean(ts):.0f} |" if ts else
-                     f"| {r['row']} | {r['threshold_jaccard']:.3f} | {r['threshold_jaccard_spread']:.3f} | {d} | "
-                     f"{r['threshold_jaccard_small']:.3f} | {r['jaccard']:.3f} | (shared) |")
+                     f"{r['threshold_jaccard_small']:.3f} | {r['jaccard']:.3f} | {cost} |")
     n_small = done[0]['per_seed'][0]['n_small'] if done else 0
-    lines.append(f"\n{len(done)} rows; 79 images, 3 folds, seeds {a.seeds}, {n_small} small lesions; this run {time.time() - t0:.0f} s")
+    lines.append(f"\n{len(done)} rows; 79 images, 3 folds, seeds {a.seeds}, {n_small} small lesions; training time: the sum "
+                 "of the epochs' times (3 folds; two trainings at a time, one thread each); this run "
+                 f"{time.time() - t0:.0f} s")
     print('\n'.join(lines))
     if a.table: Path(a.table).write_text('\n'.join(lines) + '\n')

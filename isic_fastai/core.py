@@ -322,7 +322,8 @@ def to_argv(**settings) -> list:
         for k, v in items:
             if v is None:  # left out, unless the field's default is not None: then the flag that sets None
                 if isinstance(obj, Settings) and getattr(type(obj)(), k) is not None:
-                    flag = [a for a, al in obj.aliases.items() if al.field == k and al.type is None and al.value is None]
+                    flag = [a for a, al in obj.aliases.items()
+                            if al.field == k and al.type is None and al.value is None]
                     need(flag, k, "None cannot be given on the command line", "give a value")
                     out.append(as_flag(flag[0]))
                 continue

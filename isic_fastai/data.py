@@ -492,7 +492,8 @@ def make_folds(df:pd.DataFrame, # the index: one row per image
     need(int(n_folds) == n_folds and n_folds >= 1, 'folds', f"must be a whole number >= 1, got {n_folds!r}")
     k = 5 if n_folds == 1 else int(n_folds)
     need(n >= k, 'folds', f"{n} images cannot make {k} folds", "use fewer folds")
-    if group: need(len(np.unique(g)) >= k, 'folds', f"{len(np.unique(g))} {group}s cannot make {k} folds", "use fewer folds")
+    if group:
+        need(len(np.unique(g)) >= k, 'folds', f"{len(np.unique(g))} {group}s cannot make {k} folds", "use fewer folds")
     if stratify and np.unique(y, return_counts=True)[1].max() < k:
         stratify = None  # every class has fewer rows than folds: sklearn cannot stratify, the folds are plain (grouped)
     if stratify and group: kf = StratifiedGroupKFold(k, shuffle=True, random_state=seed)

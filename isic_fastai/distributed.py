@@ -22,7 +22,8 @@ from .data import index_task1, index_task3
 from .prepare import prepare_split, load_prepared
 from .training import (Speed, RECORD_VERSION, open_record, on_rank0, train_stages, load_checkpoint,
                                   write_bundle)
-from .superconvergence import SegRecipe, seg_dls, seg_learner, seg_fold_stages, seg_training_index, seg_folds
+from .superconvergence import (SegRecipe, seg_dls, seg_learner, seg_fold_stages, seg_training_index,
+                                          seg_folds, train_refine)
 from .snapshot_ensemble import (ClsRecipe, cls_dls, cls_learner, cls_fold_stages, cls_training_index,
                                            cls_folds, class_balance, snapshot_path, predict_snapshots, make_cls_model,
                                            fold_scores)
@@ -136,8 +137,12 @@ def seg_fold_job(data, # data root in the official ISIC 2018 layout
                             loss=recipe.loss, path=fdir)
         load_checkpoint(prev, learn.model)
     with cpu_distrib_ctx(learn, speed.device): res = learn.validate()
+    refined = (train_refine(df, valid, fold, fdir, job, fdir, recipe, speed,  # the second pass, its own history file
+                            fit_ctx=lambda l: cpu_distrib_ctx(l, speed.device)) if recipe.refine else None)
     if rank_distrib() == 0:
         with atomic_path(fdir/'model.pth') as tmp: shutil.copyfile(prev, tmp)
+        if refined:
+            with atomic_path(fdir/'refine.pth') as tmp: shutil.copyfile(refined, tmp)
         atomic_write_text(fdir/'metrics.json', json.dumps(dict(n=int(learn.metrics[0].count), valid_loss=float(res[0]),
                           jaccard=float(res[1]), threshold_jaccard=float(res[2]),
                           world_size=max(1, num_distrib())), indent=1))
@@ -200,9 +205,15 @@ def collect_folds(out, # the run folder of the fold jobs
                             trained_as='fold jobs', validation_balanced_accuracy=float(np.mean(bas)),
                             fold_metrics=metrics)
     rec = SegRecipe.from_dict(r)
+    for k in range(folds if rec.refine else 0):
+        if not (out/f'fold{k}'/'refine.pth').exists():
+            raise IsicDataError(out/f'fold{k}', f"fold {k} has no second pass (refine.pth) although its recipe refines",
+                                f"rerun its job to resume: isic_train_ddp --out {out} --fold {k} --folds {folds} ...")
+    second = (dict(refine=dict(members=[f'fold{k}/refine.pth' for k in range(folds)], margin=rec.refine_margin))
+              if rec.refine else {})
     return write_bundle(out, 1, rec.arch, rec.sizes[-1], [out/f'fold{k}'/'model.pth' for k in range(folds)],
                         rec.colour_constancy, threshold=threshold, postprocess=dict(largest_cc=True, fill_holes=True),
-                        recipe=r, trained_as='fold jobs', fold_metrics=metrics)
+                        recipe=r, trained_as='fold jobs', fold_metrics=metrics, **second)
 
 # %% ../nbs/16_distributed.ipynb #0fba90f8
 def cls_fold_job(data, # data root in the official ISIC 2018 layout (Task 3 Training split)

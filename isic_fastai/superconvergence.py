@@ -22,7 +22,7 @@ from .unet34 import make_seg_model, seg_splitter, BnFreeze, SegLoss, soft_jaccar
 from .metrics import MeanJaccard, ThresholdJaccard, seg_batch_scores
 from .training import (Speed, InMemoryDL, BatchTfm, resident, fused_adamw, sync_free, Stage, stage_seed,
                                   train_stages, open_record, read_checkpoint, load_checkpoint, write_bundle,
-                                  save_checkpoint, draw_outline, image_grid, to_uint8_images)
+                                  save_checkpoint, draw_outline, image_grid, to_uint8_images, RunRecord)
 
 # %% auto #0
 __all__ = ['PAPER_SEG', 'LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegDataLoaders', 'seg_dls', 'postprocess',
@@ -32,7 +32,8 @@ __all__ = ['PAPER_SEG', 'LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegReci
            'train_seg_folds', 'seg_dls_from']
 
 # %% ../nbs/09_superconvergence.ipynb #b2c3d4e5
-PAPER_SEG = dict(loss='bce', lr=None, bs=16, tta=False)  # where the paper's recipe differs from today's defaults
+# where the paper's recipe differs from today's defaults
+PAPER_SEG = dict(loss='bce', lr=None, bs=16, tta=False, refine=False)
 
 @dataclass(frozen=True)
 class SegRecipe(Settings):
@@ -48,7 +49,7 @@ class SegRecipe(Settings):
     pretrained:bool=True  # ImageNet ResNet34 encoder (a weight file, offline); --no-pretrained: random, no frozen stage
     weights:str|None=None  # torchvision's resnet34 file (default: hub cache); 'synthetic': one of synthetic lesions
     arch:Literal['unet34', 'dynamic_unet']='unet34'  # the paper's Unet34, or fastai 2's DynamicUnet on the same encoder
-    loss:Literal['bce', 'jaccard', 'bce_jaccard']='bce_jaccard'  # BCE on the logits (the paper), soft Jaccard, their sum
+    loss:Literal['bce', 'jaccard', 'bce_jaccard']='bce_jaccard'  # BCE on the logits (the paper), soft Jaccard, or both
     bn_frozen:bool=True  # a pretrained encoder's BatchNorm statistics stay frozen once unfrozen (the paper)
     colour_constancy:bool=False  # Shades of Gray (p=6) before resizing, in training and in prediction
     max_rotate:float=44.  # augmentation: rotation, degrees, uniform in +-max_rotate (0: off)
@@ -56,13 +57,13 @@ class SegRecipe(Settings):
     max_lighting:float=0.2  # augmentation: brightness and contrast strength (0: off)
     dihedral:bool=True  # augmentation: one of the 8 flips and quarter turns of the square
     schedule:Literal['one_cycle', 'flat']='one_cycle'  # one-cycle ("superconvergence", the paper) or a constant rate
-    refine:bool=False  # two-stage: a second Unet34 segments a square crop around the lesion the first one finds
+    refine:bool=True  # two-stage: a second Unet34 segments a square crop around the lesion the first one finds
     refine_margin:float=0.25  # the second pass's crop: the lesion box grown by this share of its side, squared
     tta:bool=True  # dihedral TTA where the threshold is chosen out of fold, and so in prediction (the paper: none)
     seed:int=42  # seeds the folds, the initialisation, the shuffles and the augmentation
     aliases = dict(size=Alias('sizes', 'train at this one size (the same as --sizes N)', int, lambda v: (v,)),
-                   paper=Alias(None, "Guth & de Campos's recipe: BCE, the LR finder's rate, batch 16, no TTA "
-                               "(a flag given beside it still wins)", value=PAPER_SEG),
+                   paper=Alias(None, "Guth & de Campos's recipe: BCE, the LR finder's rate, batch 16, no TTA, "
+                               "one pass (a flag given beside it still wins)", value=PAPER_SEG),
                    lr_find=Alias('lr', "choose each stage's rate with the LR finder (the paper's way)", value=None),
                    bn_trainable=Alias('bn_frozen', "let the encoder's BatchNorm statistics train once unfrozen "
                                       "(the same as --no-bn-frozen)", value=False))
@@ -409,13 +410,22 @@ def refine_data(df:pd.DataFrame, valid, recipe:SegRecipe, seed:int) -> tuple:
     return (np.concatenate([ti, vi]), np.concatenate([tm, vm]),
             np.r_[np.zeros(len(ti), bool), np.ones(len(vi), bool)], ids)
 
-def train_refine(df:pd.DataFrame, valid, fold:int, fdir, record, out, recipe:SegRecipe, speed:Speed, cbs=None) -> Path:
+def train_refine(df:pd.DataFrame, # the fold split's index rows (`image`, `mask`)
+                 valid, # validation flags of the rows (this fold's)
+                 fold:int, # the fold
+                 fdir, # the fold's folder (the second pass's weights: `refine_*.pth`)
+                 record:RunRecord, # the run record (done stages, rates)
+                 out, # where `history_refine.csv` goes
+                 recipe:SegRecipe, # the recipe (its last size, its stages)
+                 speed:Speed, # where and how fast
+                 cbs=None, # more callbacks for every fit (test hooks)
+                 fit_ctx=None) -> Path: # `learn -> context manager` around each fit (the fold jobs: data-parallel)
     "The second pass of one fold: the recipe's stages at its last size on crops around the true lesions (own history)."
     rr = replace(recipe, sizes=(recipe.sizes[-1],), seed=recipe.seed + 1009)  # its own seeds, not the first pass's
     imgs, masks, v, _ = refine_data(df, valid, recipe, stage_seed(rr.seed, fold, 0))
     stages = seg_fold_stages(rr, fold, v, lambda s: (imgs, masks), fdir, speed.torch_device, f'fold{fold}-refine-',
                              'refine_')
-    last, _ = train_stages(stages, record, Path(out)/'history_refine.csv', speed=speed, cbs=cbs)
+    last, _ = train_stages(stages, record, Path(out)/'history_refine.csv', speed=speed, cbs=cbs, fit_ctx=fit_ctx)
     return last
 
 def _claim(out:Path):
