@@ -173,7 +173,6 @@ if __name__ == '__main__':
                      f"{r['threshold_jaccard_small']:.3f} | {r['jaccard']:.3f} | {cost} |")
     n_small = done[0]['per_seed'][0]['n_small'] if done else 0
     lines.append(f"\n{len(done)} rows; 79 images, 3 folds, seeds {a.seeds}, {n_small} small lesions; training time: the sum "
-                 "of the epochs' times (3 folds; two trainings at a time, one thread each); this run "
-                 f"{time.time() - t0:.0f} s")
-    print('\n'.join(lines))
+                 "of the epochs' times (3 folds; two trainings at a time, one thread each)")
+    print('\n'.join(lines)); print(f"this run: {time.time() - t0:.0f} s")
     if a.table: Path(a.table).write_text('\n'.join(lines) + '\n')
