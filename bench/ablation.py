@@ -164,8 +164,7 @@ if __name__ == '__main__':
              '|---|---|---|---|---|---|---|']
     for r in done:
         d = '' if base is None else f"{r['threshold_jaccard'] - base:+.3f}"
-        ts = [train_seconds(run_dir(work, {k: tuple(v) if isinstance(v, list) else v for k, v in r['changes'].items()},
-                                    p['seed'])) for p in r['per_seed']]
+        ts = [train_seconds(run_dir(work, r['changes'], p['seed'])) for p in r['per_seed']]  # lists hash as tuples
         ts = [t for t in ts if t]
         shared = r['row'] != 'paper' and not r['changes']  # an inference-only row: the paper row's models
         cost = "(the paper row's models)" if shared else f"{np.mean(ts):.0f}" if ts else '?'
