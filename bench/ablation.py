@@ -17,7 +17,9 @@ import numpy as np, pandas as pd
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 NO_AUG = dict(max_rotate=0., max_zoom=1., max_lighting=0., dihedral=False)
-# (name, changes to the paper's recipe, inference: tta, postprocess, threshold ('0.5' or 'oof': chosen on the other folds))
+LOOSE = dict(loss='bce_jaccard', lr=3e-3, bs=8, refine=True, refine_margin_max=1.5)
+# (name, changes to the paper's recipe, inference: tta, postprocess, threshold ('0.5' or 'oof': chosen on the other
+# folds), refine_passes)
 ROWS = [
     ('paper', {}, {}),
     ('+ dihedral TTA', {}, dict(tta=True)),
@@ -29,6 +31,11 @@ ROWS = [
     ('batch size 8', dict(bs=8), {}),
     ('candidate: BCE+Jaccard, lr 3e-3, bs 8, TTA, threshold oof', dict(loss='bce_jaccard', lr=3e-3, bs=8), dict(tta=True, threshold='oof')),
     ('candidate + refinement', dict(loss='bce_jaccard', lr=3e-3, bs=8, refine=True), dict(tta=True, threshold='oof')),
+    ('candidate + refinement, two second passes', dict(loss='bce_jaccard', lr=3e-3, bs=8, refine=True),
+     dict(tta=True, threshold='oof', refine_passes=2)),
+    ('candidate + refinement, loose training crops (margin to 1.5)', LOOSE, dict(tta=True, threshold='oof')),
+    ('candidate + refinement, loose training crops, two second passes', LOOSE,
+     dict(tta=True, threshold='oof', refine_passes=2)),
     ('two-stage refinement', dict(refine=True), {}),
     ('no augmentation', NO_AUG, {}),
     ('no dihedral flips', dict(dihedral=False), {}),
@@ -87,9 +94,10 @@ def train_seconds(run:Path) -> float|None:
         t += train_seconds(run.parent/src.read_text().strip()) or 0
     return float(t)
 
-def oof_table(run:Path, data, tta:bool) -> pd.DataFrame:
-    "Per image (predicted by its fold's models): Jaccard at each threshold, with and without post-processing; cached."
-    f = run/f"oof_table{'_tta' if tta else ''}.csv"
+def oof_table(run:Path, data, tta:bool, passes:int=1) -> pd.DataFrame:
+    ("Per image (predicted by its fold's models, `passes` second passes where it refines): Jaccard at each threshold, "
+     "with and without post-processing; cached.")
+    f = run/f"oof_table{'_tta' if tta else ''}{f'_passes{passes}' if passes > 1 else ''}.csv"
     if f.exists(): return pd.read_csv(f, dtype={'image_id': str})
     import torch; torch.set_num_threads(2)
     from PIL import Image
@@ -102,7 +110,8 @@ def oof_table(run:Path, data, tta:bool) -> pd.DataFrame:
     rows = []
     for k, m in enumerate(models):
         val = df[df.fold == k]
-        bk = dict(b, refine_models=[b['refine_models'][k]]) if b.get('refine') else b
+        bk = (dict(b, refine_models=[b['refine_models'][k]], refine=dict(b['refine'], passes=passes)) if b.get('refine')
+              else b)
         for (iid, img, mpath), prob in zip(val[['image_id', 'image', 'mask']].values, seg_image_probs([m], bk, val.image.tolist(), tta)):
             truth = binarize(np.asarray(Image.open(mpath).convert('L')))
             r = dict(image_id=iid, fold=k, lesion_fraction=float(truth.mean()))
@@ -148,10 +157,10 @@ if __name__ == '__main__':
             from isic_fastai.training import Speed
             synthetic_encoder(work/'cache', Speed(device='cpu', workers=1))
         with ProcessPoolExecutor(a.jobs) as ex: runs = list(ex.map(train, [(a.data, str(work), changes, s) for s in a.seeds]))
-        per_seed = [dict(seed=s, **score(oof_table(Path(r), a.data, infer.get('tta', False)), infer.get('postprocess', True),
-                                         infer.get('threshold', '0.5')),
+        tables = [oof_table(Path(r), a.data, infer.get('tta', False), infer.get('refine_passes', 1)) for r in runs]
+        per_seed = [dict(seed=s, **score(t, infer.get('postprocess', True), infer.get('threshold', '0.5')),
                          train_seconds=train_seconds(Path(r)))
-                    for s, r in zip(a.seeds, runs)]
+                    for s, r, t in zip(a.seeds, runs, tables)]
         res = dict(row=name, changes={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}, inference=infer,
                    per_seed=per_seed, seconds=round(time.time() - t))
         for k in ('threshold_jaccard', 'jaccard', 'threshold_jaccard_small'):

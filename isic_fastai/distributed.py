@@ -209,8 +209,8 @@ def collect_folds(out, # the run folder of the fold jobs
         if not (out/f'fold{k}'/'refine.pth').exists():
             raise IsicDataError(out/f'fold{k}', f"fold {k} has no second pass (refine.pth) although its recipe refines",
                                 f"rerun its job to resume: isic_train_ddp --out {out} --fold {k} --folds {folds} ...")
-    second = (dict(refine=dict(members=[f'fold{k}/refine.pth' for k in range(folds)], margin=rec.refine_margin))
-              if rec.refine else {})
+    second = (dict(refine=dict(members=[f'fold{k}/refine.pth' for k in range(folds)], margin=rec.refine_margin,
+                               passes=rec.refine_passes)) if rec.refine else {})
     return write_bundle(out, 1, rec.arch, rec.sizes[-1], [out/f'fold{k}'/'model.pth' for k in range(folds)],
                         rec.colour_constancy, threshold=threshold, postprocess=dict(largest_cc=True, fill_holes=True),
                         recipe=r, trained_as='fold jobs', fold_metrics=metrics, **second)

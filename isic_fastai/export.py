@@ -103,7 +103,7 @@ def isic_export(model_dir,  # a trained model folder of `train_seg` / `train_cls
     if b.get('refine'):  # the second passes: plain weights beside the first (no ONNX: the crop step is not a graph)
         for rel, p in zip(b['refine']['members'], b['refine']['member_paths']):
             m = make(); load_checkpoint(p, m); save_checkpoint(dest/rel, m)
-        fields['refine'] = dict(members=b['refine']['members'], margin=b['refine']['margin'])
+        fields['refine'] = {k: v for k, v in b['refine'].items() if k != 'member_paths'}
     if b['task'] == 3 and b.get('strategy', 'snapshot') != 'snapshot':
         fields['seg_model'] = _copy_seg_model(b, src, dest)
     fields.update(onnx=onnx, inference=_inference_note(b),

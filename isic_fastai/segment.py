@@ -83,16 +83,19 @@ def original_size(path) -> tuple:
 
 def refine_probs(b, path, prob:np.ndarray, tta:bool=False) -> np.ndarray:
     ("The second pass: the crop around the lesion of the first pass's map `prob`, segmented again, "
-     "put back (`paste_crop`).")
-    box = mask_box(probs_to_mask(prob, b))
-    if box is None: return prob  # nothing found: the first pass's answer
+     "put back (`paste_crop`); with `passes` > 1 in the bundle's `refine`, again on the crop of each answer.")
+    img, dev = None, next(b['refine_models'][0].parameters()).device
     H, W = prob.shape
-    cb = expand_box(box, (W, H), b['refine']['margin'], square=True)
-    img = decode_image(path)[0]
-    if b.get('colour_constancy'): img = shades_of_gray(img)
-    x = (normalize_batch(resize_square(crop_image(img, cb), b['size'])[None])
-         .to(next(b['refine_models'][0].parameters()).device))
-    return paste_crop(seg_probs(b['refine_models'], x, tta)[0].float().cpu().numpy(), cb, (W, H))
+    for _ in range(b['refine'].get('passes', 1)):
+        box = mask_box(probs_to_mask(prob, b))
+        if box is None: return prob  # nothing found: the previous pass's answer
+        cb = expand_box(box, (W, H), b['refine']['margin'], square=True)
+        if img is None:
+            img = decode_image(path)[0]
+            if b.get('colour_constancy'): img = shades_of_gray(img)
+        x = normalize_batch(resize_square(crop_image(img, cb), b['size'])[None]).to(dev)
+        prob = paste_crop(seg_probs(b['refine_models'], x, tta)[0].float().cpu().numpy(), cb, (W, H))
+    return prob
 
 def seg_image_probs(models, b, paths, tta=False, bs=8) -> list:
     "Probability maps (float32, at each image's original size) of the images `paths`, bundle `b`'s pre- and post-steps."

@@ -59,6 +59,10 @@ class SegRecipe(Settings):
     schedule:Literal['one_cycle', 'flat']='one_cycle'  # one-cycle ("superconvergence", the paper) or a constant rate
     refine:bool=True  # two-stage: a second Unet34 segments a square crop around the lesion the first one finds
     refine_margin:float=0.25  # the second pass's crop: the lesion box grown by this share of its side, squared
+    # the second pass's training crops: margins drawn from refine_margin/2 to this (None: 1.5 refine_margin); a
+    # larger one also teaches it the loose boxes a first pass gives around a small lesion
+    refine_margin_max:float|None=None
+    refine_passes:int=1  # prediction: second passes, each on the crop around the previous one's lesion
     tta:bool=True  # dihedral TTA where the threshold is chosen out of fold, and so in prediction (the paper: none)
     seed:int=42  # seeds the folds, the initialisation, the shuffles and the augmentation
     aliases = dict(size=Alias('sizes', 'train at this one size (the same as --sizes N)', int, lambda v: (v,)),
@@ -67,7 +71,8 @@ class SegRecipe(Settings):
                    lr_find=Alias('lr', "choose each stage's rate with the LR finder (the paper's way)", value=None),
                    bn_trainable=Alias('bn_frozen', "let the encoder's BatchNorm statistics train once unfrozen "
                                       "(the same as --no-bn-frozen)", value=False))
-    not_compared = ('weights', 'tta')  # a moved weight file, or the evaluation's TTA, do not change the models
+    # a moved weight file, the evaluation's TTA, or how often the second pass runs, do not change the models
+    not_compared = ('weights', 'tta', 'refine_passes')
     def check(self):
         need(all(32 <= s <= 1024 and s % 32 == 0 for s in self.sizes), 'sizes',
              f"{list(self.sizes)}: every size must be a multiple of 32 from 32 to 1024 "
@@ -82,6 +87,10 @@ class SegRecipe(Settings):
         need(0 <= self.max_lighting < 1, 'max_lighting', f"must be at least 0 and below 1, got {self.max_lighting}")
         need(0 <= self.refine_margin <= 2, 'refine_margin',
              f"must be 0 to 2 (a share of the lesion box), got {self.refine_margin}")
+        need(self.refine_margin_max is None or self.refine_margin / 2 <= self.refine_margin_max <= 4,
+             'refine_margin_max', f"must be refine_margin/2 ({self.refine_margin / 2}) to 4, got "
+             f"{self.refine_margin_max}")
+        need(1 <= self.refine_passes <= 5, 'refine_passes', f"must be 1 to 5, got {self.refine_passes}")
     @classmethod
     def paper(cls, **kw) -> SegRecipe:
         "The paper's recipe (`--paper`), with the fields in `kw` changed."
@@ -318,15 +327,17 @@ def paste_crop(crop:np.ndarray,  # a map of the crop, at any size (resized into 
     return out
 
 # %% ../nbs/09_superconvergence.ipynb #refine06
-def jittered_box(mask:np.ndarray, margin:float, rng:np.random.Generator, jitter:float=0.15) -> tuple:
-    "A square crop box around the lesion of `mask`: the margin drawn in [margin/2, 1.5 margin], the centre jittered."
+def jittered_box(mask:np.ndarray, margin:float, rng:np.random.Generator, jitter:float=0.15,
+                 margin_max:float|None=None) -> tuple:
+    "A square crop box around the lesion of `mask`: the margin drawn in [margin/2, margin_max or 1.5 margin], jittered."
     H, W = mask.shape
     x0, y0, x1, y1 = mask_box(mask)
     side = max(x1 - x0, y1 - y0)
     dx, dy = (int(round(v * jitter * side)) for v in rng.uniform(-1, 1, 2))
     x0, x1 = min(max(x0 + dx, 0), W - 1), max(min(x1 + dx, W), 1)
     y0, y1 = min(max(y0 + dy, 0), H - 1), max(min(y1 + dy, H), 1)
-    return expand_box((x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)), (W, H), float(rng.uniform(0.5, 1.5)) * margin,
+    hi = 1.5 * margin if margin_max is None else margin_max
+    return expand_box((x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)), (W, H), float(rng.uniform(margin / 2, hi)),
                       square=True)
 
 def refine_crops(df:pd.DataFrame, # index rows (`image`, `mask`)
@@ -334,7 +345,8 @@ def refine_crops(df:pd.DataFrame, # index rows (`image`, `mask`)
                  margin:float, # `refine_margin`
                  n:int=1, # crops per image (jittered when n > 1)
                  seed:int=0, # the jitter's seed
-                 colour_constancy:bool=False) -> tuple: # Shades of Gray images
+                 colour_constancy:bool=False, # Shades of Gray images
+                 margin_max:float|None=None) -> tuple: # `refine_margin_max`: the jittered margins' top
     "Square crops (len(df)·n, S, S, 3) around the true lesion of each image, and their masks (0/255), uint8."
     rng, imgs, masks = np.random.default_rng(seed), [], []
     for img_f, mask_f in zip(df['image'], df['mask']):
@@ -342,7 +354,7 @@ def refine_crops(df:pd.DataFrame, # index rows (`image`, `mask`)
         if colour_constancy: img = shades_of_gray(img)
         for k in range(n):
             b = (lesion_box(m, margin, square=True) if n == 1
-                 else (jittered_box(m, margin, rng) if m.any() else lesion_box(m)))
+                 else (jittered_box(m, margin, rng, margin_max=margin_max) if m.any() else lesion_box(m)))
             imgs.append(resize_square(crop_image(img, b), size))
             masks.append(resize_square(crop_image(m.astype(np.uint8) * 255, b), size, mask=True))
     return np.stack(imgs), np.stack(masks)
@@ -404,7 +416,8 @@ REFINE_CROPS = 4  # jittered training crops per image for the second pass
 def refine_data(df:pd.DataFrame, valid, recipe:SegRecipe, seed:int) -> tuple:
     "The second pass's data of one fold: (crops, masks, validation flags, source image id of each crop)."
     valid, size = np.asarray(valid, bool), recipe.sizes[-1]
-    ti, tm = refine_crops(df[~valid], size, recipe.refine_margin, REFINE_CROPS, seed, recipe.colour_constancy)
+    ti, tm = refine_crops(df[~valid], size, recipe.refine_margin, REFINE_CROPS, seed, recipe.colour_constancy,
+                          recipe.refine_margin_max)
     vi, vm = refine_crops(df[valid], size, recipe.refine_margin, 1, 0, recipe.colour_constancy)
     ids = list(np.repeat(df.image_id[~valid].to_numpy(), REFINE_CROPS)) + list(df.image_id[valid])
     return (np.concatenate([ti, vi]), np.concatenate([tm, vm]),
@@ -464,8 +477,8 @@ def train_seg_folds(data, # data root in the official ISIC 2018 layout (its Trai
         if recipe.refine:
             refined.append(_final(train_refine(df, fdf.fold == fold, fold, fdir, record, out, recipe, speed, cbs),
                                   fdir/'refine.pth'))
-    refine = (dict(members=[p.relative_to(out).as_posix() for p in refined], margin=recipe.refine_margin)
-              if refined else None)
+    refine = (dict(members=[p.relative_to(out).as_posix() for p in refined], margin=recipe.refine_margin,
+                   passes=recipe.refine_passes) if refined else None)
     write_bundle(out, 1, recipe.arch, recipe.sizes[-1], models, recipe.colour_constancy, threshold=0.5,
                  postprocess=dict(largest_cc=True, fill_holes=True), recipe=recipe.to_dict(),
                  **(dict(refine=refine) if refine else {}))

@@ -595,8 +595,9 @@ def _check_bundle(b:dict, f:Path, archs) -> dict:
         r = b.get('refine')
         if r is not None and not (isinstance(r, dict) and isinstance(r.get('members'), list)
                                   and len(r['members']) == len(b['members'])
-                                  and isinstance(r.get('margin'), (int, float)) and 0 <= r['margin'] <= 2):
-            bad('refine', "must hold one second-pass model per member and a margin from 0 to 2")
+                                  and isinstance(r.get('margin'), (int, float)) and 0 <= r['margin'] <= 2
+                                  and type(r.get('passes', 1)) is int and 1 <= r.get('passes', 1) <= 5):
+            bad('refine', "must hold one second-pass model per member, a margin from 0 to 2 and 1 to 5 passes")
     else:
         if b.get('classes') != list(CLASSES):
             bad('classes', f"must be the seven ISIC 2018 diagnoses in the official order {CLASSES}")
