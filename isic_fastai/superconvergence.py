@@ -374,7 +374,7 @@ def synthetic_encoder(cache=None, # where the encoder file (and its synthetic da
     data = isic_synth(root/'data', n_train=(cfg['n_train'], 21), n_valid=(4, 21), size=(256, 192), seed=cfg['seed'],
                       task3=False, workers=speed.workers, verbose=False)
     rec = SegRecipe(sizes=(cfg['size'],), epochs=cfg['epochs'], folds=1, lr=3e-3, pretrained=False, loss='bce_jaccard',
-                    seed=cfg['seed'])
+                    refine=False, tta=False, seed=cfg['seed'])  # only its first pass's encoder is kept
     run = train_seg_folds(data, root/'run', rec, speed, cache)
     m = make_seg_model('unet34', pretrained=False)
     load_checkpoint(run/'fold0'/'model.pth', m)
