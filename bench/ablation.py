@@ -6,9 +6,10 @@
 3-fold cross-validation over the 79 fixture images (every image predicted by the fold model that never saw it),
 from scratch (no ImageNet weights on this machine), 128 px, scored with the official per-image threshold Jaccard at
 each image's original size; two seeds, mean and spread (max - min). The small-lesion column is the same score on
-the images whose lesion covers less than 10 % of the image. Inference-only rows (TTA, post-processing, threshold)
-reuse the models of the row they modify. Resumable: each trained run resumes where it stopped (`train_seg_folds`),
-each row's result is saved as it finishes, and a rerun skips the rows done. Not a test: hours on a 2-core CPU."""
+the images whose lesion covers less than 10 % of the image. Inference-only rows (TTA, post-processing, threshold,
+second passes) reuse the models of the row they modify. Resumable: each trained run resumes where it stopped
+(`train_seg_folds`), each row's result is saved as it finishes, and a rerun skips the rows done. Not a test: hours on
+a 2-core CPU."""
 import argparse, json, os, sys, time, hashlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -99,7 +100,7 @@ def oof_table(run:Path, data, tta:bool, passes:int=1) -> pd.DataFrame:
      "with and without post-processing; cached.")
     f = run/f"oof_table{'_tta' if tta else ''}{f'_passes{passes}' if passes > 1 else ''}.csv"
     if f.exists(): return pd.read_csv(f, dtype={'image_id': str})
-    import torch; torch.set_num_threads(2)
+    import torch; torch.set_num_threads(1)  # beside trainings: more threads than free cores stall it
     from PIL import Image
     from isic_fastai.data import index_task1
     from isic_fastai.metrics import jaccard, binarize
@@ -175,8 +176,9 @@ if __name__ == '__main__':
         d = '' if base is None else f"{r['threshold_jaccard'] - base:+.3f}"
         ts = [train_seconds(run_dir(work, r['changes'], p['seed'])) for p in r['per_seed']]  # lists hash as tuples
         ts = [t for t in ts if t]
-        shared = r['row'] != 'paper' and not r['changes']  # an inference-only row: the paper row's models
-        cost = "(the paper row's models)" if shared else f"{np.mean(ts):.0f}" if ts else '?'
+        # an inference-only row: the models of the first row trained with the same changes
+        owner = next(o['row'] for o in done if o['changes'] == r['changes'])
+        cost = f"(the {owner} row's models)" if owner != r['row'] else f"{np.mean(ts):.0f}" if ts else '?'
         lines.append(f"| {r['row']} | {r['threshold_jaccard']:.3f} | {r['threshold_jaccard_spread']:.3f} | {d} | "
                      f"{r['threshold_jaccard_small']:.3f} | {r['jaccard']:.3f} | {cost} |")
     n_small = done[0]['per_seed'][0]['n_small'] if done else 0
