@@ -56,7 +56,8 @@ ROWS = [
 
 def paper_recipe(seed:int):
     from isic_fastai.superconvergence import SegRecipe
-    return SegRecipe.paper(sizes=(128,), epochs=30, folds=3, pretrained=False, seed=seed)
+    # refine_margin_max None: the second pass's crops as before its row (the rows below name the loose ones)
+    return SegRecipe.paper(sizes=(128,), epochs=30, folds=3, pretrained=False, seed=seed, refine_margin_max=None)
 
 def run_dir(work:Path, changes:dict, seed:int) -> Path:
     "The training folder of a recipe change (rows that only change inference share it)."

@@ -59,10 +59,10 @@ class SegRecipe(Settings):
     schedule:Literal['one_cycle', 'flat']='one_cycle'  # one-cycle ("superconvergence", the paper) or a constant rate
     refine:bool=True  # two-stage: a second Unet34 segments a square crop around the lesion the first one finds
     refine_margin:float=0.25  # the second pass's crop: the lesion box grown by this share of its side, squared
-    # the second pass's training crops: margins drawn from refine_margin/2 to this (None: 1.5 refine_margin); a
-    # larger one also teaches it the loose boxes a first pass gives around a small lesion
-    refine_margin_max:float|None=None
-    refine_passes:int=1  # prediction: second passes, each on the crop around the previous one's lesion
+    # the second pass's training crops: margins drawn from refine_margin/2 to this (None: 1.5 refine_margin, before
+    # issue 14's ablation); 1.5 also teaches it the loose boxes a first pass gives around a small lesion
+    refine_margin_max:float|None=1.5
+    refine_passes:int=2  # prediction: second passes, each on the crop around the previous one's lesion
     tta:bool=True  # dihedral TTA where the threshold is chosen out of fold, and so in prediction (the paper: none)
     seed:int=42  # seeds the folds, the initialisation, the shuffles and the augmentation
     aliases = dict(size=Alias('sizes', 'train at this one size (the same as --sizes N)', int, lambda v: (v,)),
