@@ -23,7 +23,7 @@ from .prepare import prepare_split, load_prepared
 from .training import (Speed, RECORD_VERSION, open_record, on_rank0, train_stages, load_checkpoint,
                                   write_bundle)
 from .superconvergence import (SegRecipe, seg_dls, seg_learner, seg_fold_stages, seg_training_index,
-                                          seg_folds, train_refine)
+                                          seg_folds, train_refine, refine_entry)
 from .snapshot_ensemble import (ClsRecipe, cls_dls, cls_learner, cls_fold_stages, cls_training_index,
                                            cls_folds, class_balance, snapshot_path, predict_snapshots, make_cls_model,
                                            fold_scores)
@@ -209,8 +209,7 @@ def collect_folds(out, # the run folder of the fold jobs
         if not (out/f'fold{k}'/'refine.pth').exists():
             raise IsicDataError(out/f'fold{k}', f"fold {k} has no second pass (refine.pth) although its recipe refines",
                                 f"rerun its job to resume: isic_train_ddp --out {out} --fold {k} --folds {folds} ...")
-    second = (dict(refine=dict(members=[f'fold{k}/refine.pth' for k in range(folds)], margin=rec.refine_margin,
-                               passes=rec.refine_passes)) if rec.refine else {})
+    second = dict(refine=refine_entry(rec, [f'fold{k}/refine.pth' for k in range(folds)])) if rec.refine else {}
     return write_bundle(out, 1, rec.arch, rec.sizes[-1], [out/f'fold{k}'/'model.pth' for k in range(folds)],
                         rec.colour_constancy, threshold=threshold, postprocess=dict(largest_cc=True, fill_holes=True),
                         recipe=r, trained_as='fold jobs', fold_metrics=metrics, **second)

@@ -29,7 +29,7 @@ __all__ = ['PAPER_SEG', 'LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegReci
            'probs_to_mask', 'as_image', 'prepare_item', 'SegLearner', 'seg_learner', 'fit_one_cycle_stage',
            'seg_fold_stages', 'mask_box', 'expand_box', 'lesion_box', 'crop_image', 'paste_crop', 'jittered_box',
            'refine_crops', 'synthetic_encoder', 'seg_training_index', 'seg_folds', 'refine_data', 'train_refine',
-           'train_seg_folds', 'seg_dls_from']
+           'refine_entry', 'train_seg_folds', 'seg_dls_from']
 
 # %% ../nbs/09_superconvergence.ipynb #b2c3d4e5
 # where the paper's recipe differs from today's defaults
@@ -447,6 +447,10 @@ def _claim(out:Path):
         raise IsicDataError(out, "is not empty and holds no run of this package (no progress.json)",
                             "use a new or empty --out; a rerun of a run resumes it")
 
+def refine_entry(recipe:SegRecipe, members:list) -> dict:
+    "The bundle's `refine` entry: the second passes' weights (paths relative to the bundle), how prediction runs them."
+    return dict(members=list(members), margin=recipe.refine_margin, passes=recipe.refine_passes)
+
 def train_seg_folds(data, # data root in the official ISIC 2018 layout (its Training split is used)
                     out, # the model folder: fold models, model.json, history.csv, LR finder plots (rerun to resume)
                     recipe:SegRecipe=SegRecipe(), # the recipe
@@ -477,11 +481,10 @@ def train_seg_folds(data, # data root in the official ISIC 2018 layout (its Trai
         if recipe.refine:
             refined.append(_final(train_refine(df, fdf.fold == fold, fold, fdir, record, out, recipe, speed, cbs),
                                   fdir/'refine.pth'))
-    refine = (dict(members=[p.relative_to(out).as_posix() for p in refined], margin=recipe.refine_margin,
-                   passes=recipe.refine_passes) if refined else None)
     write_bundle(out, 1, recipe.arch, recipe.sizes[-1], models, recipe.colour_constancy, threshold=0.5,
                  postprocess=dict(largest_cc=True, fill_holes=True), recipe=recipe.to_dict(),
-                 **(dict(refine=refine) if refine else {}))
+                 **(dict(refine=refine_entry(recipe, [p.relative_to(out).as_posix() for p in refined]))
+                    if refined else {}))
     return out
 
 # %% ../nbs/09_superconvergence.ipynb #dlsfrom1
