@@ -1,15 +1,15 @@
 """An ablation of the Task 1 recipe on REAL images (issue 14): one row per change from the paper's recipe.
 
-    python bench/ablation.py [--data $ISIC_FIXTURES/isic_mini] [--work runs/ablation] [--seeds 1 2] [--rows NAME ...]
-                             [--jobs 2] [--table bench/ablation.md]
+    python bench/ablation.py [--data $ISIC_FIXTURES/isic_mini] [--work runs/ablation] [--results bench/ablation_rows]
+                             [--seeds 1 2] [--rows NAME ...] [--jobs 2] [--table bench/ablation.md]
 
 3-fold cross-validation over the 79 fixture images (every image predicted by the fold model that never saw it),
 from scratch (no ImageNet weights on this machine), 128 px, scored with the official per-image threshold Jaccard at
 each image's original size; two seeds, mean and spread (max - min). The small-lesion column is the same score on
 the images whose lesion covers less than 10 % of the image. Inference-only rows (TTA, post-processing, threshold,
-second passes) reuse the models of the row they modify. Resumable: each trained run resumes where it stopped
-(`train_seg_folds`), each row's result is saved as it finishes, and a rerun skips the rows done. Not a test: hours on
-a 2-core CPU."""
+second passes, the region kept) reuse the models of the row they modify. Resumable: each trained run resumes where it
+stopped (`train_seg_folds`), each row's result is saved as it finishes (`--results`, one JSON per row, committed: the
+table is made from them), and a rerun skips the rows done. Not a test: hours on a 2-core CPU."""
 import argparse, json, os, sys, time, hashlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -19,13 +19,15 @@ import numpy as np, pandas as pd
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 NO_AUG = dict(max_rotate=0., max_zoom=1., max_lighting=0., dihedral=False)
 LOOSE = dict(loss='bce_jaccard', lr=3e-3, bs=8, refine=True, refine_margin_max=1.5)
+DEFAULTS_INFER = dict(tta=True, threshold='oof', refine_passes=2)
 # (name, changes to the paper's recipe, inference: tta, postprocess, threshold ('0.5' or 'oof': chosen on the other
-# folds), refine_passes)
+# folds), refine_passes, region ('largest' or 'central': which region post-processing keeps))
 ROWS = [
     ('paper', {}, {}),
     ('+ dihedral TTA', {}, dict(tta=True)),
     ('no post-processing', {}, dict(postprocess=False)),
     ('threshold chosen out of fold', {}, dict(threshold='oof')),
+    ('central region (not the largest)', {}, dict(region='central')),
     ('fixed lr 3e-3 (no LR finder)', dict(lr=3e-3), {}),
     ('loss BCE + soft Jaccard', dict(loss='bce_jaccard'), {}),
     # combinations of the single changes (the candidates for the defaults: run early, they decide)
@@ -35,8 +37,9 @@ ROWS = [
     ('candidate + refinement, two second passes', dict(loss='bce_jaccard', lr=3e-3, bs=8, refine=True),
      dict(tta=True, threshold='oof', refine_passes=2)),
     ('candidate + refinement, loose training crops (margin to 1.5)', LOOSE, dict(tta=True, threshold='oof')),
-    ('candidate + refinement, loose training crops, two second passes', LOOSE,
-     dict(tta=True, threshold='oof', refine_passes=2)),
+    ('candidate + refinement, loose training crops, two second passes', LOOSE, DEFAULTS_INFER),
+    ('candidate + refinement, loose training crops, two second passes, central region', LOOSE,
+     dict(DEFAULTS_INFER, region='central')),
     ('two-stage refinement', dict(refine=True), {}),
     ('no augmentation', NO_AUG, {}),
     ('no dihedral flips', dict(dihedral=False), {}),
@@ -96,10 +99,11 @@ def train_seconds(run:Path) -> float|None:
         t += train_seconds(run.parent/src.read_text().strip()) or 0
     return float(t)
 
-def oof_table(run:Path, data, tta:bool, passes:int=1) -> pd.DataFrame:
-    ("Per image (predicted by its fold's models, `passes` second passes where it refines): Jaccard at each threshold, "
-     "with and without post-processing; cached.")
-    f = run/f"oof_table{'_tta' if tta else ''}{f'_passes{passes}' if passes > 1 else ''}.csv"
+def oof_table(run:Path, data, tta:bool, passes:int=1, region:str='largest') -> pd.DataFrame:
+    ("Per image (predicted by its fold's models, `passes` second passes where it refines, `region` kept by "
+     "post-processing and by the second pass's box): Jaccard at each threshold, with and without post-processing; cached.")
+    f = run/(f"oof_table{'_tta' if tta else ''}{f'_passes{passes}' if passes > 1 else ''}"
+             f"{'' if region == 'largest' else '_' + region}.csv")
     if f.exists(): return pd.read_csv(f, dtype={'image_id': str})
     import torch; torch.set_num_threads(1)  # beside trainings: more threads than free cores stall it
     from PIL import Image
@@ -108,18 +112,22 @@ def oof_table(run:Path, data, tta:bool, passes:int=1) -> pd.DataFrame:
     from isic_fastai.segment import load_seg_ensemble, seg_image_probs
     from isic_fastai.superconvergence import probs_to_mask
     models, b = load_seg_ensemble(run, 'cpu')
+    b = dict(b, postprocess=dict(b['postprocess'], region=region))  # the second pass's box follows it too
     df = index_task1(data).merge(pd.read_csv(run/'folds.csv', dtype={'image_id': str}), on='image_id')
     rows = []
     for k, m in enumerate(models):
         val = df[df.fold == k]
         bk = (dict(b, refine_models=[b['refine_models'][k]], refine=dict(b['refine'], passes=passes)) if b.get('refine')
               else b)
-        for (iid, img, mpath), prob in zip(val[['image_id', 'image', 'mask']].values, seg_image_probs([m], bk, val.image.tolist(), tta)):
+        probs = seg_image_probs([m], bk, val.image.tolist(), tta)
+        for (iid, img, mpath), prob in zip(val[['image_id', 'image', 'mask']].values, probs):
             truth = binarize(np.asarray(Image.open(mpath).convert('L')))
             r = dict(image_id=iid, fold=k, lesion_fraction=float(truth.mean()))
             for t in THRESHOLDS:
                 for pp in (True, False):
-                    r[f"j@{t}{'' if pp else '_raw'}"] = jaccard(truth, probs_to_mask(prob, dict(b, threshold=t, postprocess=dict(largest_cc=pp, fill_holes=pp))))
+                    steps = dict(b['postprocess'], largest_cc=pp, fill_holes=pp)
+                    r[f"j@{t}{'' if pp else '_raw'}"] = jaccard(truth, probs_to_mask(prob, dict(b, threshold=t,
+                                                                                             postprocess=steps)))
             rows.append(r)
     out = pd.DataFrame(rows); out.to_csv(f, index=False)
     return out
@@ -142,16 +150,18 @@ def score(table:pd.DataFrame, postprocess:bool=True, threshold='0.5') -> dict:
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data', default=os.path.join(os.environ.get('ISIC_FIXTURES', '../shared/fixtures'), 'isic_mini'))
-    ap.add_argument('--work', default='runs/ablation'); ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2])
+    ap.add_argument('--work', default='runs/ablation', help='trained models and their logs (not committed)')
+    ap.add_argument('--results', default='bench/ablation_rows', help='one JSON per finished row (committed)')
+    ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2])
     ap.add_argument('--rows', nargs='+', help='names (or prefixes) of the rows to run (default: all, in order)')
     ap.add_argument('--jobs', type=int, default=2, help='trainings at once (one torch thread each)')
     ap.add_argument('--table', help='write the Markdown table here')
     a = ap.parse_args()
-    work = Path(a.work); (work/'rows').mkdir(parents=True, exist_ok=True)
+    work, results = Path(a.work), Path(a.results); results.mkdir(parents=True, exist_ok=True)
     rows = [r for r in ROWS if not a.rows or any(r[0].startswith(p) for p in a.rows)]
     t0 = time.time()
     for name, changes, infer in rows:
-        rf = work/'rows'/(hashlib.sha1(name.encode()).hexdigest()[:10] + '.json')
+        rf = results/(hashlib.sha1(name.encode()).hexdigest()[:10] + '.json')
         if rf.exists(): print(f"done before: {name}", flush=True); continue
         t = time.time()
         if changes.get('weights') == 'synthetic':  # built once, before the seeds' processes would race to build it
@@ -159,31 +169,35 @@ if __name__ == '__main__':
             from isic_fastai.training import Speed
             synthetic_encoder(work/'cache', Speed(device='cpu', workers=1))
         with ProcessPoolExecutor(a.jobs) as ex: runs = list(ex.map(train, [(a.data, str(work), changes, s) for s in a.seeds]))
-        tables = [oof_table(Path(r), a.data, infer.get('tta', False), infer.get('refine_passes', 1)) for r in runs]
+        tables = [oof_table(Path(r), a.data, infer.get('tta', False), infer.get('refine_passes', 1),
+                            infer.get('region', 'largest')) for r in runs]
         per_seed = [dict(seed=s, **score(t, infer.get('postprocess', True), infer.get('threshold', '0.5')),
                          train_seconds=train_seconds(Path(r)))
                     for s, r, t in zip(a.seeds, runs, tables)]
-        res = dict(row=name, changes={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}, inference=infer,
-                   per_seed=per_seed, seconds=round(time.time() - t))
+        res = dict(row=name, changes={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
+                   inference=infer, per_seed=per_seed, seconds=round(time.time() - t), n_small=per_seed[0]['n_small'],
+                   train_seconds=float(np.mean([p['train_seconds'] or 0 for p in per_seed])))
         for k in ('threshold_jaccard', 'jaccard', 'threshold_jaccard_small'):
             v = [p[k] for p in per_seed]; res[k] = float(np.mean(v)); res[k + '_spread'] = float(np.max(v) - np.min(v))
         rf.write_text(json.dumps(res, indent=1)); print(json.dumps(res), flush=True)
-    done = [json.loads(f.read_text()) for f in (work/'rows').glob('*.json')]
+    done = [json.loads(f.read_text()) for f in results.glob('*.json')]
     order = {r[0]: i for i, r in enumerate(ROWS)}; done.sort(key=lambda r: order.get(r['row'], 99))
     base = next((r['threshold_jaccard'] for r in done if r['row'] == 'paper'), None)
     lines = ['| row | threshold Jaccard (mean of seeds) | spread | vs paper | small lesions (< 10 %) | Jaccard | training, s per seed |',
              '|---|---|---|---|---|---|---|']
     for r in done:
         d = '' if base is None else f"{r['threshold_jaccard'] - base:+.3f}"
-        ts = [train_seconds(run_dir(work, r['changes'], p['seed'])) for p in r['per_seed']]  # lists hash as tuples
-        ts = [t for t in ts if t]
         # an inference-only row: the models of the first row trained with the same changes
         owner = next(o['row'] for o in done if o['changes'] == r['changes'])
-        cost = f"(the {owner} row's models)" if owner != r['row'] else f"{np.mean(ts):.0f}" if ts else '?'
-        lines.append(f"| {r['row']} | {r['threshold_jaccard']:.3f} | {r['threshold_jaccard_spread']:.3f} | {d} | "
-                     f"{r['threshold_jaccard_small']:.3f} | {r['jaccard']:.3f} | {cost} |")
-    n_small = done[0]['per_seed'][0]['n_small'] if done else 0
+        ts = r.get('train_seconds') or np.mean([p['train_seconds'] or 0 for p in r['per_seed']])
+        cost = f"(the {owner} row's models)" if owner != r['row'] else f"{ts:.0f}"
+        lines.append(f"| {r['row']}{' (a)' if r.get('source') else ''} | {r['threshold_jaccard']:.3f} | "
+                     f"{r['threshold_jaccard_spread']:.3f} | {d} | {r['threshold_jaccard_small']:.3f} | "
+                     f"{r['jaccard']:.3f} | {cost} |")
+    n_small = (done[0].get('n_small') or done[0]['per_seed'][0]['n_small']) if done else 0
     lines.append(f"\n{len(done)} rows; 79 images, 3 folds, seeds {a.seeds}, {n_small} small lesions; training time: the sum "
                  "of the epochs' times (3 folds; two trainings at a time, one thread each)")
+    if any(r.get('source') for r in done):
+        lines.append("(a) " + next(r['source'] for r in done if r.get('source')))
     print('\n'.join(lines)); print(f"this run: {time.time() - t0:.0f} s")
     if a.table: Path(a.table).write_text('\n'.join(lines) + '\n')

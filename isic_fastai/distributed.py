@@ -211,7 +211,7 @@ def collect_folds(out, # the run folder of the fold jobs
                                 f"rerun its job to resume: isic_train_ddp --out {out} --fold {k} --folds {folds} ...")
     second = dict(refine=refine_entry(rec, [f'fold{k}/refine.pth' for k in range(folds)])) if rec.refine else {}
     return write_bundle(out, 1, rec.arch, rec.sizes[-1], [out/f'fold{k}'/'model.pth' for k in range(folds)],
-                        rec.colour_constancy, threshold=threshold, postprocess=dict(largest_cc=True, fill_holes=True),
+                        rec.colour_constancy, threshold=threshold, postprocess=rec.postprocess_steps,
                         recipe=r, trained_as='fold jobs', fold_metrics=metrics, **second)
 
 # %% ../nbs/16_distributed.ipynb #0fba90f8

@@ -137,13 +137,14 @@ def predict_seg(model_dir, # a Task 1 model folder (`train_seg`'s out, or an isi
                 tta:bool|None=None, # average the 8 dihedral symmetries, each undone (None: as the threshold was chosen)
                 bs:int=8, # images per batch
                 device:str|None=None, # cpu, cuda, ... (None: the GPU if there is one)
-                postprocess:bool|None=None, # largest component, holes filled (None: as the bundle says)
+                postprocess:bool|None=None, # one region kept (the bundle's), holes filled (None: as the bundle says)
                 overwrite:bool=False, # write into a non-empty folder that holds no earlier predictions of ours
                 progress:bool=True) -> list: # show a progress bar
     "Write one official mask (single-channel 0/255 PNG, original size) into `out` per image in `images`."
     at_least('bs', bs, 1)
     models, b = load_seg_ensemble(model_dir, Speed(device=device).torch_device)
-    if postprocess is not None: b['postprocess'] = dict(largest_cc=postprocess, fill_holes=postprocess)
+    if postprocess is not None:
+        b['postprocess'] = dict(b['postprocess'], largest_cc=postprocess, fill_holes=postprocess)
     tta = b.get('tta', False) if tta is None else tta  # the bundle's: the TTA its threshold was chosen with
     paths = image_files(images)
     out = claim_predictions(out, images, overwrite, model=Path(model_dir).resolve(), tta=tta,

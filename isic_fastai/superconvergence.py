@@ -25,15 +25,15 @@ from .training import (Speed, InMemoryDL, BatchTfm, resident, fused_adamw, sync_
                                   save_checkpoint, draw_outline, image_grid, to_uint8_images, RunRecord)
 
 # %% auto #0
-__all__ = ['PAPER_SEG', 'LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegDataLoaders', 'seg_dls', 'postprocess',
-           'probs_to_mask', 'as_image', 'prepare_item', 'SegLearner', 'seg_learner', 'fit_one_cycle_stage',
-           'seg_fold_stages', 'mask_box', 'expand_box', 'lesion_box', 'crop_image', 'paste_crop', 'jittered_box',
-           'refine_crops', 'synthetic_encoder', 'seg_training_index', 'seg_folds', 'refine_data', 'train_refine',
-           'refine_entry', 'train_seg_folds', 'seg_dls_from']
+__all__ = ['PAPER_SEG', 'REGIONS', 'LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegDataLoaders', 'seg_dls',
+           'keep_region', 'postprocess', 'probs_to_mask', 'as_image', 'prepare_item', 'SegLearner', 'seg_learner',
+           'fit_one_cycle_stage', 'seg_fold_stages', 'mask_box', 'expand_box', 'lesion_box', 'crop_image', 'paste_crop',
+           'jittered_box', 'refine_crops', 'synthetic_encoder', 'seg_training_index', 'seg_folds', 'refine_data',
+           'train_refine', 'refine_entry', 'train_seg_folds', 'seg_dls_from']
 
 # %% ../nbs/09_superconvergence.ipynb #b2c3d4e5
 # where the paper's recipe differs from today's defaults
-PAPER_SEG = dict(loss='bce', lr=None, bs=16, tta=False, refine=False)
+PAPER_SEG = dict(loss='bce', lr=None, bs=16, tta=False, refine=False, region='largest')
 
 @dataclass(frozen=True)
 class SegRecipe(Settings):
@@ -63,6 +63,9 @@ class SegRecipe(Settings):
     # issue 14's ablation); 1.5 also teaches it the loose boxes a first pass gives around a small lesion
     refine_margin_max:float|None=1.5
     refine_passes:int=2  # prediction: second passes, each on the crop around the previous one's lesion
+    # post-processing keeps one region: the largest (the paper), or the central one, the most lesion probability
+    # weighted by nearness to the image centre (a dark corner of the dermatoscope is not the lesion)
+    region:Literal['largest', 'central']='central'
     tta:bool=True  # dihedral TTA where the threshold is chosen out of fold, and so in prediction (the paper: none)
     seed:int=42  # seeds the folds, the initialisation, the shuffles and the augmentation
     aliases = dict(size=Alias('sizes', 'train at this one size (the same as --sizes N)', int, lambda v: (v,)),
@@ -71,8 +74,9 @@ class SegRecipe(Settings):
                    lr_find=Alias('lr', "choose each stage's rate with the LR finder (the paper's way)", value=None),
                    bn_trainable=Alias('bn_frozen', "let the encoder's BatchNorm statistics train once unfrozen "
                                       "(the same as --no-bn-frozen)", value=False))
-    # a moved weight file, the evaluation's TTA, or how often the second pass runs, do not change the models
-    not_compared = ('weights', 'tta', 'refine_passes')
+    # a moved weight file, the evaluation's TTA and post-processing, or how often the second pass runs, do not change
+    # the models
+    not_compared = ('weights', 'tta', 'refine_passes', 'region')
     def check(self):
         need(all(32 <= s <= 1024 and s % 32 == 0 for s in self.sizes), 'sizes',
              f"{list(self.sizes)}: every size must be a multiple of 32 from 32 to 1024 "
@@ -95,6 +99,10 @@ class SegRecipe(Settings):
     def paper(cls, **kw) -> SegRecipe:
         "The paper's recipe (`--paper`), with the fields in `kw` changed."
         return cls(**{**PAPER_SEG, **kw})
+    @property
+    def postprocess_steps(self) -> dict:
+        "The bundle's `postprocess` entry: one region kept (which: `region`), holes filled."
+        return dict(largest_cc=True, fill_holes=True, region=self.region)
     @property
     def augment(self) -> SegAugment:
         "The training augmentation of this recipe."
@@ -134,12 +142,32 @@ def seg_dls(imgs:np.ndarray, # uint8 (N,S,S,3)
     return SegDataLoaders(train, valid_dl, device=device)
 
 # %% ../nbs/09_superconvergence.ipynb #pp0st0ce
-def postprocess(mask:np.ndarray, largest_cc:bool=True, fill_holes:bool=True) -> np.ndarray:
-    "Boolean mask -> its largest 8-connected component with holes filled (each step optional)."
+REGIONS = ('largest', 'central')  # which region post-processing keeps
+
+def keep_region(mask:np.ndarray, # boolean mask
+                region:str='largest', # 'largest' (by area) or 'central' (see below)
+                prob:np.ndarray|None=None) -> np.ndarray: # the mask's probability map ('central'; default: the mask)
+    ("The one 8-connected region of `mask` post-processing keeps: the `largest`, or the `central` one, whose lesion "
+     "probability summed over its pixels, times its nearness to the image centre (1 there, 0 at a corner), is highest.")
+    need(region in REGIONS, 'region', f"{region!r} is not one of {REGIONS}")
+    n, lab, stats, cent = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 2: return lab > 0
+    if region == 'largest': score = stats[1:, cv2.CC_STAT_AREA]
+    else:
+        H, W = mask.shape
+        mass = np.bincount(lab.ravel(), (mask if prob is None else prob).ravel().astype(np.float64), n)[1:]
+        off = (cent[1:] - [(W - 1) / 2, (H - 1) / 2]) / [max(W - 1, 1) / 2, max(H - 1, 1) / 2]  # corners: (+-1, +-1)
+        score = mass * (1 - np.hypot(off[:, 0], off[:, 1]) / math.sqrt(2))
+    return lab == 1 + int(np.argmax(score))
+
+def postprocess(mask:np.ndarray, # boolean mask (a thresholded probability map)
+                largest_cc:bool=True, # keep one 8-connected region (which one: `region`)
+                fill_holes:bool=True, # fill the holes of what is kept
+                region:str='largest', # see `keep_region`
+                prob:np.ndarray|None=None) -> np.ndarray: # the probability map of the mask (for `region='central'`)
+    "Boolean mask -> one of its 8-connected regions (the largest by default) with holes filled (each step optional)."
     m = mask.astype(np.uint8)
-    if largest_cc and m.any():
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
-        m = (lab == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    if largest_cc and m.any(): m = keep_region(m, region, prob).astype(np.uint8)
     if fill_holes and m.any():
         inv = np.pad(1 - m, 1, constant_values=1)       # background reachable from the border is not a hole
         n, lab = cv2.connectedComponents(inv, connectivity=4)
@@ -149,7 +177,8 @@ def postprocess(mask:np.ndarray, largest_cc:bool=True, fill_holes:bool=True) -> 
 def probs_to_mask(prob:np.ndarray, b) -> np.ndarray:
     "Threshold a probability map and post-process it as the bundle `b` says."
     pp = b.get('postprocess', {})
-    return postprocess(prob > b.get('threshold', 0.5), pp.get('largest_cc', True), pp.get('fill_holes', True))
+    return postprocess(prob > b.get('threshold', 0.5), pp.get('largest_cc', True), pp.get('fill_holes', True),
+                       pp.get('region', 'largest'), prob)
 
 def as_image(item) -> np.ndarray:
     "An image file (decoded in its stored pixel grid, as the official masks) or an array, as uint8 RGB (H, W, 3)."
@@ -172,7 +201,7 @@ def prepare_item(item, size:int, colour_constancy:bool=False) -> tuple:
 # %% ../nbs/09_superconvergence.ipynb #seglearn1
 class SegLearner(Learner):
     "fastai's `Learner` for Task 1, with `show_results`, `predict` and `export` for the plain-tensor loaders."
-    arch, threshold, postprocess = 'unet34', 0.5, dict(largest_cc=True, fill_holes=True)  # what `export_bundle` records
+    arch, threshold, postprocess = 'unet34', 0.5, SegRecipe().postprocess_steps  # what `export_bundle` records
     @property
     def size(self) -> int: return int(self.dls.train.dataset.tensors[0].shape[1])
     def _probs(self, x) -> torch.Tensor:
@@ -482,7 +511,7 @@ def train_seg_folds(data, # data root in the official ISIC 2018 layout (its Trai
             refined.append(_final(train_refine(df, fdf.fold == fold, fold, fdir, record, out, recipe, speed, cbs),
                                   fdir/'refine.pth'))
     write_bundle(out, 1, recipe.arch, recipe.sizes[-1], models, recipe.colour_constancy, threshold=0.5,
-                 postprocess=dict(largest_cc=True, fill_holes=True), recipe=recipe.to_dict(),
+                 postprocess=recipe.postprocess_steps, recipe=recipe.to_dict(),
                  **(dict(refine=refine_entry(recipe, [p.relative_to(out).as_posix() for p in refined]))
                     if refined else {}))
     return out

@@ -590,8 +590,9 @@ def _check_bundle(b:dict, f:Path, archs) -> dict:
             bad('threshold', "must be a number between 0 and 1")
         if not isinstance(b.get('tta', False), bool): bad('tta', "must be true or false")
         pp = b.get('postprocess', {})
-        if not isinstance(pp, dict) or not all(isinstance(v, bool) for v in pp.values()):
-            bad('postprocess', "must map steps to true/false")
+        if (not isinstance(pp, dict) or pp.get('region', 'largest') not in ('largest', 'central')
+                or not all(isinstance(v, bool) for k, v in pp.items() if k != 'region')):
+            bad('postprocess', "must map steps to true/false, and 'region' to 'largest' or 'central'")
         r = b.get('refine')
         if r is not None and not (isinstance(r, dict) and isinstance(r.get('members'), list)
                                   and len(r['members']) == len(b['members'])
