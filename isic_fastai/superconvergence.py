@@ -20,13 +20,13 @@ from .prepare import (prepare_split, load_prepared, SegAugment, decode_image, re
 import math
 from .unet34 import make_seg_model, seg_splitter, BnFreeze, SegLoss, soft_jaccard_loss, seg_meta
 from .metrics import MeanJaccard, ThresholdJaccard, seg_batch_scores
-from .training import (Speed, InMemoryDL, BatchTfm, resident, fused_adamw, sync_free, Stage, stage_seed,
+from .training import (Speed, REGIONS, InMemoryDL, BatchTfm, resident, fused_adamw, sync_free, Stage, stage_seed,
                                   train_stages, open_record, read_checkpoint, load_checkpoint, write_bundle,
                                   save_checkpoint, draw_outline, image_grid, to_uint8_images, RunRecord)
 
 # %% auto #0
-__all__ = ['PAPER_SEG', 'REGIONS', 'LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegDataLoaders', 'seg_dls',
-           'keep_region', 'postprocess', 'probs_to_mask', 'as_image', 'prepare_item', 'SegLearner', 'seg_learner',
+__all__ = ['PAPER_SEG', 'LOSSES', 'SYNTHETIC_PRETRAIN', 'REFINE_CROPS', 'SegRecipe', 'SegDataLoaders', 'seg_dls', 'keep_region',
+           'postprocess', 'probs_to_mask', 'as_image', 'prepare_item', 'SegLearner', 'seg_learner',
            'fit_one_cycle_stage', 'seg_fold_stages', 'mask_box', 'expand_box', 'lesion_box', 'crop_image', 'paste_crop',
            'jittered_box', 'refine_crops', 'synthetic_encoder', 'seg_training_index', 'seg_folds', 'refine_data',
            'train_refine', 'refine_entry', 'train_seg_folds', 'seg_dls_from']
@@ -142,8 +142,6 @@ def seg_dls(imgs:np.ndarray, # uint8 (N,S,S,3)
     return SegDataLoaders(train, valid_dl, device=device)
 
 # %% ../nbs/09_superconvergence.ipynb #pp0st0ce
-REGIONS = ('largest', 'central')  # which region post-processing keeps
-
 def keep_region(mask:np.ndarray, # boolean mask
                 region:str='largest', # 'largest' (by area) or 'central' (see below)
                 prob:np.ndarray|None=None) -> np.ndarray: # the mask's probability map ('central'; default: the mask)

@@ -27,14 +27,14 @@ from .unet34 import unwrap_model, freeze_to
 from .lr_finder import find_lr
 
 # %% auto #0
-__all__ = ['RECORD_VERSION', 'BUNDLE_VERSION', 'InMemoryDL', 'resident', 'BatchTfm', 'FusedAdamW', 'fused_adamw', 'DeviceAvgLoss',
-           'DeviceAvgSmoothLoss', 'SyncFreeProgress', 'EpochLines', 'HostLosses', 'sync_free', 'EpochSeed', 'epoch_row',
-           'append_history', 'HistoryCSV', 'FiniteLoss', 'CrashAfter', 'save_checkpoint', 'read_checkpoint',
-           'apply_checkpoint', 'load_checkpoint', 'resume_checkpoint', 'EpochCheckpoint', 'say_written', 'Speed',
-           'Bf16Autocast', 'ChannelsLastInputs', 'fast_path', 'RunRecord', 'open_record', 'single_process',
-           'from_rank0', 'on_rank0', 'stage_seed', 'Stage', 'readable', 'finish_stage', 'train_stages', 'dihedral',
-           'undo_dihedral', 'draw_outline', 'image_grid', 'to_uint8_images', 'write_bundle', 'update_bundle',
-           'read_bundle', 'member_groups']
+__all__ = ['RECORD_VERSION', 'REGIONS', 'BUNDLE_VERSION', 'InMemoryDL', 'resident', 'BatchTfm', 'FusedAdamW', 'fused_adamw',
+           'DeviceAvgLoss', 'DeviceAvgSmoothLoss', 'SyncFreeProgress', 'EpochLines', 'HostLosses', 'sync_free',
+           'EpochSeed', 'epoch_row', 'append_history', 'HistoryCSV', 'FiniteLoss', 'CrashAfter', 'save_checkpoint',
+           'read_checkpoint', 'apply_checkpoint', 'load_checkpoint', 'resume_checkpoint', 'EpochCheckpoint',
+           'say_written', 'Speed', 'Bf16Autocast', 'ChannelsLastInputs', 'fast_path', 'RunRecord', 'open_record',
+           'single_process', 'from_rank0', 'on_rank0', 'stage_seed', 'Stage', 'readable', 'finish_stage',
+           'train_stages', 'dihedral', 'undo_dihedral', 'draw_outline', 'image_grid', 'to_uint8_images', 'write_bundle',
+           'update_bundle', 'read_bundle', 'member_groups']
 
 # %% ../nbs/08_training.ipynb #cd0bfcd5
 class InMemoryDL(DataLoader):
@@ -538,6 +538,8 @@ def to_uint8_images(x:torch.Tensor) -> np.ndarray:
     return (denormalize(x.detach().float().cpu()).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
 
 # %% ../nbs/08_training.ipynb #a4f4344a
+REGIONS = ('largest', 'central')  # which region post-processing keeps (`keep_region`)
+
 BUNDLE_VERSION = 2  # the format of model.json
 
 def write_bundle(out, # the model folder (members are recorded relative to it)
@@ -590,7 +592,7 @@ def _check_bundle(b:dict, f:Path, archs) -> dict:
             bad('threshold', "must be a number between 0 and 1")
         if not isinstance(b.get('tta', False), bool): bad('tta', "must be true or false")
         pp = b.get('postprocess', {})
-        if (not isinstance(pp, dict) or pp.get('region', 'largest') not in ('largest', 'central')
+        if (not isinstance(pp, dict) or pp.get('region', 'largest') not in REGIONS
                 or not all(isinstance(v, bool) for k, v in pp.items() if k != 'region')):
             bad('postprocess', "must map steps to true/false, and 'region' to 'largest' or 'central'")
         r = b.get('refine')
