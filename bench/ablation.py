@@ -40,6 +40,7 @@ ROWS = [
     ('candidate + refinement, loose training crops, two second passes', LOOSE, DEFAULTS_INFER),
     ('candidate + refinement, loose training crops, two second passes, central region', LOOSE,
      dict(DEFAULTS_INFER, region='central')),
+    ('defaults + flat schedule (no one-cycle)', dict(LOOSE, schedule='flat'), dict(DEFAULTS_INFER, region='central')),
     ('two-stage refinement', dict(refine=True), {}),
     ('no augmentation', NO_AUG, {}),
     ('no dihedral flips', dict(dihedral=False), {}),

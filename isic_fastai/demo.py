@@ -25,7 +25,7 @@ __all__ = ['DEMO_SEG', 'DEMO_CLS', 'isic_demo_cli', 'demo_task1', 'class_prior_s
 # %% ../nbs/13_demo.ipynb #5a3652aa
 # Task 1 of `make demo`: one pass (the second, on 4 crops per image, would take 4x the first: past the CPU budget)
 DEMO_SEG = SegRecipe(sizes=(128,), epochs=8, folds=1, bs=16, lr=3e-3, pretrained=False, refine=False)
-DEMO_CLS = ClsRecipe(size=64, cycles=3, cycle_len=2, bs=16, lr=3e-3, pretrained=False, arch='resnet18')  # its Task 3
+DEMO_CLS = ClsRecipe(size=64, cycles=2, cycle_len=2, bs=16, lr=3e-3, pretrained=False, arch='resnet18')  # its Task 3
 
 def demo_task1(data, # synthetic data root (Training and Validation splits of Task 1)
                out, # demo output folder: the model under `out/seg_model`, the masks in `out/task1`

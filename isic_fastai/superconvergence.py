@@ -199,7 +199,13 @@ def prepare_item(item, size:int, colour_constancy:bool=False) -> tuple:
 # %% ../nbs/09_superconvergence.ipynb #seglearn1
 class SegLearner(Learner):
     "fastai's `Learner` for Task 1, with `show_results`, `predict` and `export` for the plain-tensor loaders."
-    arch, threshold, postprocess = 'unet34', 0.5, SegRecipe().postprocess_steps  # what `export_bundle` records
+    arch, threshold, _postprocess = 'unet34', 0.5, None  # what `export_bundle` records
+    @property
+    def postprocess(self) -> dict:
+        "`predict`'s post-processing, recorded by `export_bundle` (unless set: the default recipe's)."
+        return self._postprocess or SegRecipe().postprocess_steps
+    @postprocess.setter
+    def postprocess(self, steps:dict): self._postprocess = steps
     @property
     def size(self) -> int: return int(self.dls.train.dataset.tensors[0].shape[1])
     def _probs(self, x) -> torch.Tensor:
