@@ -203,7 +203,7 @@ class SegLearner(Learner):
     @property
     def postprocess(self) -> dict:
         "`predict`'s post-processing, recorded by `export_bundle` (unless set: the default recipe's)."
-        return self._postprocess or SegRecipe().postprocess_steps
+        return SegRecipe().postprocess_steps if self._postprocess is None else self._postprocess
     @postprocess.setter
     def postprocess(self, steps:dict): self._postprocess = steps
     @property

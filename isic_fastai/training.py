@@ -594,7 +594,7 @@ def _check_bundle(b:dict, f:Path, archs) -> dict:
         pp = b.get('postprocess', {})
         if (not isinstance(pp, dict) or pp.get('region', 'largest') not in REGIONS
                 or not all(isinstance(v, bool) for k, v in pp.items() if k != 'region')):
-            bad('postprocess', "must map steps to true/false, and 'region' to 'largest' or 'central'")
+            bad('postprocess', "must map steps to true/false, and 'region' to " + ' or '.join(map(repr, REGIONS)))
         r = b.get('refine')
         if r is not None and not (isinstance(r, dict) and isinstance(r.get('members'), list)
                                   and len(r['members']) == len(b['members'])
