@@ -71,6 +71,8 @@ bad-inputs: install
 # the ablation of the Task 1 recipe on the real fixtures (hours on a 2-core CPU; resumable)
 ablation: install
 	OMP_NUM_THREADS=1 $(PY) bench/ablation.py --work runs/ablation --table bench/ablation.md
+	$(PY) bench/ablation_text.py > /dev/null
+	$(PY) .ci/readme.py
 
 # the notebooks in the project's environment (as root, e.g. in a container, JupyterLab needs --allow-root)
 lab: install
